@@ -1,0 +1,107 @@
+// Package commands is tokctl's command line: the urfave/cli application, one file per command,
+// the exit-code table and every message a user reads. Commands turn flags into options and
+// call the packages that do the work (creds, flows, providers, config, lockfile, oauthtest).
+//
+// Output discipline: stdout carries only what was asked for (a token, JSON, protocol lines);
+// everything else goes to stderr as "tokctl: error: …", "tokctl: warning: …", "tokctl: hint: …".
+package commands
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// IO is what a command may touch of the outside world besides files and the network.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Main runs tokctl with args (args[0] is the program name) and returns the exit code.
+func Main(ctx context.Context, args []string, stdio IO, version string) int {
+	u := &ui{stdout: stdio.Stdout, stderr: stdio.Stderr, stdin: stdio.Stdin}
+	app := newApp(u, version)
+	err := app.RunContext(ctx, intersperse(app, args))
+	if err == nil {
+		return ExitOK
+	}
+	return u.fail(err)
+}
+
+// StdIO is the process's own standard streams.
+func StdIO() IO { return IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr} }
+
+func newApp(u *ui, version string) *cli.App {
+	// -v is --verbose here, as in most CLIs; the version stays reachable as --version.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+	app := &cli.App{
+		Name:    "tokctl",
+		Usage:   "print a valid OAuth2 access token, refreshing it exactly once however many callers ask",
+		Version: version,
+		Description: `tokctl keeps OAuth2 credentials per profile and prints a valid access token for shells,
+scripts, cron, git and kubectl. When many callers find the token expired at once, exactly one
+refreshes it (a lock file beside the credential); the others wait and print the same new token.
+
+   curl -H @<(tokctl token --output header) https://api.example.com/me
+
+Start with "tokctl demo" to watch the race and the fix against a built-in authorization server.`,
+		Flags:                globalFlags(),
+		Commands:             []*cli.Command{tokenCommand(u), importCommand(u), statusCommand(u), profileCommand(u), demoCommand(u)},
+		Writer:               u.stdout,
+		ErrWriter:            u.stderr,
+		Reader:               u.stdin,
+		HideHelpCommand:      true,
+		Suggest:              true,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		OnUsageError:         onUsageError,
+		CommandNotFound:      func(c *cli.Context, name string) { u.commandNotFound = name },
+		EnableBashCompletion: true,
+		Before: func(c *cli.Context) error {
+			u.verbose = c.Bool("verbose")
+			return nil
+		},
+		After: func(c *cli.Context) error {
+			if u.commandNotFound != "" {
+				return usageErrorf("unknown command %q (see \"tokctl --help\")", u.commandNotFound)
+			}
+			return nil
+		},
+	}
+	for _, cmd := range app.Commands {
+		uniform(u, cmd)
+	}
+	return app
+}
+
+// uniform gives every command the same usage-error handling (exit 2, one line on stderr), the
+// global flags' effect wherever they were given, and no "help" pseudo-command in leaf listings.
+func uniform(u *ui, cmd *cli.Command) {
+	cmd.OnUsageError = onUsageError
+	cmd.HideHelpCommand = true
+	cmd.Before = func(c *cli.Context) error {
+		u.verbose = u.verbose || c.Bool("verbose")
+		return nil
+	}
+	for _, sub := range cmd.Subcommands {
+		uniform(u, sub)
+	}
+}
+
+// globalFlags are accepted before the command and after it (each command lists them too).
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "home", Usage: "root `DIR` of tokctl's config and state (default: XDG config and state dirs)", EnvVars: []string{"TOKCTL_HOME"}},
+		&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Value: "default", Usage: "profile `NAME`", EnvVars: []string{"TOKCTL_PROFILE"}},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "diagnostics on stderr (tokens are never printed)"},
+	}
+}
+
+// withGlobals returns a command's own flags followed by the global ones.
+func withGlobals(flags ...cli.Flag) []cli.Flag { return append(flags, globalFlags()...) }
+
+func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
+	return usageErrorf("%v (see \"%s --help\")", err, c.Command.HelpName)
+}

@@ -1,0 +1,132 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Profile is one named OAuth2 client configuration. It never holds a secret: a client secret
+// is read from the environment variable named by ClientSecretEnv when needed.
+type Profile struct {
+	Name            string   `json:"-"`
+	Provider        string   `json:"provider,omitempty"`
+	Issuer          string   `json:"issuer,omitempty"`
+	AuthURL         string   `json:"auth_url,omitempty"`
+	TokenURL        string   `json:"token_url,omitempty"`
+	DeviceURL       string   `json:"device_url,omitempty"`
+	RevokeURL       string   `json:"revoke_url,omitempty"`
+	ClientID        string   `json:"client_id"`
+	ClientSecretEnv string   `json:"client_secret_env,omitempty"`
+	Scopes          []string `json:"scopes,omitempty"`
+	Audience        string   `json:"audience,omitempty"`
+	Store           string   `json:"store,omitempty"`
+	RedirectPort    int      `json:"redirect_port,omitempty"`
+}
+
+// ErrNoProfile means the named profile does not exist.
+var ErrNoProfile = errors.New("no such profile")
+
+// ValidName reports whether name can name a profile (and a file).
+func ValidName(name string) error {
+	if name == "" || len(name) > 64 || name[0] == '.' || name[0] == '-' {
+		return fmt.Errorf("invalid profile name %q: use 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'", name)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return fmt.Errorf("invalid profile name %q: use 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'", name)
+		}
+	}
+	return nil
+}
+
+// LoadProfile reads profile name; a missing one is an error wrapping ErrNoProfile.
+func (p Paths) LoadProfile(name string) (*Profile, error) {
+	if err := ValidName(name); err != nil {
+		return nil, err
+	}
+	path := p.ProfileFile(name)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("profile %q: %w", name, ErrNoProfile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read profile: %w", err)
+	}
+	prof := &Profile{Name: name}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(prof); err != nil {
+		return nil, fmt.Errorf("profile %s is not valid: %w", path, err)
+	}
+	return prof, nil
+}
+
+// SaveProfile writes prof atomically (temp file and rename) with mode 0600.
+func (p Paths) SaveProfile(prof *Profile) error {
+	if err := ValidName(prof.Name); err != nil {
+		return err
+	}
+	path := p.ProfileFile(prof.Name)
+	if err := EnsurePrivateDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("save profile: %w", err)
+	}
+	data, err := json.MarshalIndent(prof, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".profile-*")
+	if err != nil {
+		return fmt.Errorf("save profile: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(append(data, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("save profile: %w", err)
+	}
+	return nil
+}
+
+// ListProfiles returns the profile names, sorted.
+func (p Paths) ListProfiles() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(p.Config, "profiles"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list profiles: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if ok && !e.IsDir() && ValidName(name) == nil {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// RemoveProfile deletes profile name's configuration (not its credential).
+func (p Paths) RemoveProfile(name string) error {
+	if err := ValidName(name); err != nil {
+		return err
+	}
+	err := os.Remove(p.ProfileFile(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("profile %q: %w", name, ErrNoProfile)
+	}
+	return err
+}

@@ -1,0 +1,151 @@
+package creds
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// maxCredentialSize bounds what Load reads; no credential file is anywhere near it.
+const maxCredentialSize = 1 << 20
+
+// FileStore keeps a credential as JSON in one file, mode 0600 in a 0700 directory.
+// Save writes a temporary file in the same directory, fsyncs, closes, renames it over the old
+// file and fsyncs the directory, so a crash leaves the old file or the new one.
+type FileStore struct {
+	Path string
+	// Now stamps expires_in-shaped files on Save; nil means time.Now.
+	Now func() time.Time
+	// failAfter, when set by tests, makes Save fail after writing this many bytes.
+	failAfter int
+}
+
+// NewFileStore returns the store for the credential at path.
+func NewFileStore(path string) *FileStore { return &FileStore{Path: path} }
+
+// Location implements Store.
+func (s *FileStore) Location() string { return s.Path }
+
+// Load implements Store. A zero-byte, truncated or non-JSON file is a *CorruptError, a file
+// readable by group or others a *PermissionError; neither is ever read as "no credential".
+func (s *FileStore) Load() (*Credential, error) {
+	f, err := os.Open(s.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", s.Path, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read credential: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read credential: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &CorruptError{s.Path, fmt.Errorf("not a regular file (%s)", st.Mode().Type())}
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return nil, &PermissionError{s.Path, uint32(perm)}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxCredentialSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read credential %s: %w", s.Path, err)
+	}
+	switch {
+	case len(data) == 0:
+		return nil, &CorruptError{s.Path, errors.New("the file is empty")}
+	case len(data) > maxCredentialSize:
+		return nil, &CorruptError{s.Path, fmt.Errorf("larger than %d bytes", maxCredentialSize)}
+	}
+	c, err := parseCredential(data, st.ModTime())
+	if err != nil {
+		return nil, &CorruptError{s.Path, err}
+	}
+	return c, nil
+}
+
+// Stamp implements Stamper: it changes whenever the file is replaced or rewritten.
+func (s *FileStore) Stamp() string {
+	st, err := os.Stat(s.Path)
+	if err != nil {
+		return ""
+	}
+	ino := uint64(0)
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		ino = sys.Ino
+	}
+	return strconv.FormatUint(ino, 10) + "/" + strconv.FormatInt(st.Size(), 10) + "/" + strconv.FormatInt(st.ModTime().UnixNano(), 10)
+}
+
+// Save implements Store with the atomic sequence: temp file, write, fsync, close, rename,
+// fsync the directory. The directory is created 0700 when missing.
+func (s *FileStore) Save(c *Credential) error {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	data, err := c.encode(now())
+	if err != nil {
+		return fmt.Errorf("encode credential: %w", err)
+	}
+	dir := filepath.Dir(s.Path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("save credential: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.Path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("save credential: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	if err := s.write(tmp, append(data, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save credential %s: %w", s.Path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save credential %s: %w", s.Path, err)
+	}
+	if err := os.Rename(tmp.Name(), s.Path); err != nil {
+		return fmt.Errorf("save credential: %w", err)
+	}
+	return syncDir(dir)
+}
+
+func (s *FileStore) write(f *os.File, data []byte) error {
+	if err := f.Chmod(0o600); err != nil {
+		return err
+	}
+	if s.failAfter > 0 && s.failAfter < len(data) {
+		f.Write(data[:s.failAfter])
+		return errors.New("injected write failure")
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// Delete implements Store.
+func (s *FileStore) Delete() error {
+	if err := os.Remove(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete credential: %w", err)
+	}
+	return syncDir(filepath.Dir(s.Path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}

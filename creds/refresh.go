@@ -1,0 +1,94 @@
+package creds
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+)
+
+// maxAttempts bounds the refresh retries of transient failures within RefreshTimeout.
+const maxAttempts = 4
+
+// refresh runs under the lock: it calls the provider once (retrying only transient failures),
+// persists the merged result before returning it, and triages a rejected refresh token.
+func (s *Source) refresh(ctx context.Context, c *Credential) (*Credential, error) {
+	ctx, cancel := context.WithTimeout(ctx, orDefault(s.RefreshTimeout, DefaultRefreshTimeout))
+	defer cancel()
+	backoff := 200 * time.Millisecond
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		s.debugf("refreshing (attempt %d, refresh token %s)", attempt, Fingerprint(c.RefreshToken))
+		resp, err := s.Refresher.Refresh(ctx, c)
+		if err == nil {
+			merged := merge(c, resp)
+			if err := s.Store.Save(merged); err != nil {
+				// The provider has rotated; without the save the new refresh token is lost.
+				return nil, err
+			}
+			s.failures().clear()
+			s.debugf("refreshed; new access token expires %s", merged.Expiry.Format(time.RFC3339))
+			return merged, nil
+		}
+		var grant *GrantError
+		if errors.As(err, &grant) {
+			next, err, done := s.triage(c, grant)
+			if done {
+				return next, err
+			}
+			c = next // a sibling outside the lock rotated: continue with its refresh token
+			continue
+		}
+		var transient *TransientError
+		if !errors.As(err, &transient) {
+			return s.fallback(c, err)
+		}
+		lastErr = err
+		wait := backoff + rand.N(backoff/2)
+		if transient.RetryAfter > 0 {
+			wait = transient.RetryAfter
+		}
+		deadline, _ := ctx.Deadline()
+		if attempt >= maxAttempts || time.Until(deadline) < wait {
+			return s.fallback(c, &UnavailableError{Attempts: attempt, Err: lastErr})
+		}
+		s.debugf("transient failure: %v; retrying in %s", err, wait.Round(time.Millisecond))
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return s.fallback(c, &UnavailableError{Attempts: attempt, Err: lastErr})
+		}
+		backoff *= 2
+	}
+}
+
+// triage handles a rejected refresh token (design.md §4.5). If the store now holds a different
+// refresh token, someone outside the lock rotated it: adopt it (done=false returns it for one more
+// try, or done=true when its access token is already usable). Otherwise the rejection is
+// permanent: record it so siblings do not re-send a dead token, keep the credential, and ask for
+// a login.
+func (s *Source) triage(sent *Credential, grant *GrantError) (*Credential, error, bool) {
+	now, err := s.Store.Load()
+	if err != nil {
+		return nil, loadError(err), true
+	}
+	if now.RefreshToken != "" && now.RefreshToken != sent.RefreshToken {
+		s.debugf("refresh token %s was rotated by someone else; adopting %s", Fingerprint(sent.RefreshToken), Fingerprint(now.RefreshToken))
+		if !now.Expired(s.now()) && now.AccessToken != sent.AccessToken {
+			return now, nil, true
+		}
+		return now, nil, false
+	}
+	s.failures().record(sent.RefreshToken, grant, s.now())
+	return nil, &LoginRequiredError{Reason: "the provider rejected the refresh token", Err: grant}, true
+}
+
+// fallback answers a refresh that could not complete: the current access token when it still
+// works (with a warning), else err.
+func (s *Source) fallback(c *Credential, err error) (*Credential, error) {
+	if !c.Expired(s.now()) {
+		s.warnf("refresh failed: %v; using the current access token, valid until %s", err, c.Expiry.Format(time.RFC3339))
+		return c, nil
+	}
+	return nil, err
+}

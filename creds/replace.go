@@ -1,0 +1,40 @@
+package creds
+
+import (
+	"context"
+
+	"github.com/tokctl/tokctl/lockfile"
+)
+
+// Replace stores c as the new credential (after a login or an import) under the lock, so that
+// it cannot interleave with a refresh in flight, and forgets any recorded refresh failure.
+func (s *Source) Replace(ctx context.Context, c *Credential) error {
+	return s.locked(ctx, func() error {
+		if err := s.Store.Save(c); err != nil {
+			return err
+		}
+		s.failures().clear()
+		return nil
+	})
+}
+
+// Delete removes the stored credential under the lock, with its recorded refresh failure.
+func (s *Source) Delete(ctx context.Context) error {
+	return s.locked(ctx, func() error {
+		s.failures().clear()
+		return s.Store.Delete()
+	})
+}
+
+func (s *Source) locked(ctx context.Context, fn func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lctx, cancel := context.WithTimeout(ctx, s.lockTimeout())
+	defer cancel()
+	lock, err := lockfile.Acquire(lctx, s.LockPath, lockfile.Options{Command: s.Command})
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	return fn()
+}

@@ -1,0 +1,202 @@
+package creds
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/tokctl/tokctl/lockfile"
+)
+
+// Defaults for a Source's zero fields.
+const (
+	DefaultMinTTL         = 60 * time.Second
+	DefaultLockTimeout    = 30 * time.Second
+	DefaultRefreshTimeout = 30 * time.Second
+)
+
+// Source hands out a valid access token, refreshing it when needed, such that any number of
+// concurrent callers — goroutines sharing the Source, or processes sharing the store — cause
+// exactly one refresh and none of them presents a refresh token a sibling already used.
+//
+// A Source is safe for concurrent use. Its fields must not change after the first call.
+type Source struct {
+	Store     Store
+	Refresher Refresher
+	// LockPath is the cross-process lock file, conventionally the credential path + ".lock";
+	// it must sit in a directory that only the user can write.
+	LockPath string
+	// MinTTL: a token valid for less than this is refreshed (default DefaultMinTTL).
+	MinTTL time.Duration
+	// LockTimeout bounds the wait for a sibling's refresh (default DefaultLockTimeout).
+	LockTimeout time.Duration
+	// RefreshTimeout bounds the refresh including retries (default DefaultRefreshTimeout).
+	RefreshTimeout time.Duration
+	// Command is recorded in the lock's owner record, e.g. "tokctl token".
+	Command string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Warnf receives warnings meant for the user; Debugf diagnostics. Neither is ever given a
+	// token. Both may be nil.
+	Warnf, Debugf func(format string, args ...any)
+
+	mu sync.Mutex // single-flight within the process
+}
+
+// Token implements oauth2.TokenSource.
+func (s *Source) Token() (*oauth2.Token, error) {
+	c, err := s.Get(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return &oauth2.Token{AccessToken: c.AccessToken, TokenType: c.Type(), RefreshToken: c.RefreshToken, Expiry: c.Expiry}, nil
+}
+
+// Get returns a credential whose access token is valid for at least MinTTL, refreshing it under
+// the lock when needed (design.md §4). Errors: *LoginRequiredError, *lockfile.HeldError (timed
+// out waiting), *UnavailableError, *CorruptError, *PermissionError, or a configuration error.
+func (s *Source) Get(ctx context.Context) (*Credential, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	c, err := s.Store.Load()
+	if err != nil {
+		return nil, loadError(err)
+	}
+	if c.FreshFor(s.minTTL(), s.now()) {
+		return c, nil // the hot path: no lock, no network
+	}
+	if c, err, done := s.settled(c, nil); done {
+		return c, err
+	}
+
+	first := c
+	var adopted *Credential
+	lctx, cancel := context.WithTimeout(ctx, s.lockTimeout())
+	defer cancel()
+	lock, err := lockfile.Acquire(lctx, s.LockPath, lockfile.Options{
+		Command: s.Command,
+		Watch:   s.watcher(first, &adopted),
+	})
+	switch {
+	case errors.Is(err, lockfile.ErrNotNeeded):
+		return s.settledOrErr(adopted, first)
+	case err != nil:
+		return nil, err
+	}
+	defer lock.Release()
+
+	c, err = s.Store.Load() // re-read: a sibling may have refreshed while we waited
+	if err != nil {
+		return nil, loadError(err)
+	}
+	if c, err, done := s.settled(c, first); done {
+		return c, err
+	}
+	return s.refresh(ctx, c)
+}
+
+// settled decides whether c can be answered without a refresh: it is fresh; it was refreshed by
+// a sibling since we first read it (first) and works; or it cannot be refreshed at all.
+func (s *Source) settled(c, first *Credential) (*Credential, error, bool) {
+	now := s.now()
+	switch {
+	case c.FreshFor(s.minTTL(), now):
+		return c, nil, true
+	case first != nil && c.AccessToken != first.AccessToken && !c.Expired(now):
+		// A sibling refreshed: its token is what the provider issued, even when the provider's
+		// lifetime is shorter than MinTTL. Refreshing again would only burn a rotation.
+		return c, nil, true
+	case c.RefreshToken == "":
+		return s.noRefresh(c, &LoginRequiredError{Reason: "the credential has no refresh token"})
+	}
+	if f := s.failures().lookup(c.RefreshToken); f != nil {
+		return s.noRefresh(c, &LoginRequiredError{Reason: "the refresh token was rejected " + f.describe(now)})
+	}
+	return nil, nil, false
+}
+
+// settledOrErr answers a caller that stopped waiting because the credential changed.
+func (s *Source) settledOrErr(adopted, first *Credential) (*Credential, error) {
+	if c, err, done := s.settled(adopted, first); done {
+		return c, err
+	}
+	return nil, fmt.Errorf("credential changed while waiting but is still not usable")
+}
+
+// noRefresh returns a still-working access token with a warning, or err when it has expired.
+func (s *Source) noRefresh(c *Credential, err error) (*Credential, error, bool) {
+	if !c.Expired(s.now()) {
+		s.warnf("%v; using the current access token until it expires at %s", err, c.Expiry.Format(time.RFC3339))
+		return c, nil, true
+	}
+	return nil, err, true
+}
+
+// watcher returns the lock-wait callback: it reloads the credential only when the store says
+// it may have changed, and stops the wait when a sibling's result settles the call.
+func (s *Source) watcher(first *Credential, adopted **Credential) func() bool {
+	st, ok := s.Store.(Stamper)
+	if !ok {
+		return nil
+	}
+	last := st.Stamp()
+	failures := s.failures()
+	lastFail := failures.stamp()
+	return func() bool {
+		stamp, failStamp := st.Stamp(), failures.stamp()
+		if stamp == last && failStamp == lastFail {
+			return false
+		}
+		last, lastFail = stamp, failStamp
+		c, err := s.Store.Load()
+		if err != nil {
+			return false // judged again under the lock, with a proper error
+		}
+		if _, _, done := s.settled(c, first); done {
+			*adopted = c
+			return true
+		}
+		return false
+	}
+}
+
+func loadError(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return &LoginRequiredError{Reason: "no credential stored", Err: err}
+	}
+	return err
+}
+
+func (s *Source) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Source) minTTL() time.Duration      { return orDefault(s.MinTTL, DefaultMinTTL) }
+func (s *Source) lockTimeout() time.Duration { return orDefault(s.LockTimeout, DefaultLockTimeout) }
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+func (s *Source) warnf(format string, args ...any) {
+	if s.Warnf != nil {
+		s.Warnf(format, args...)
+	}
+}
+
+func (s *Source) debugf(format string, args ...any) {
+	if s.Debugf != nil {
+		s.Debugf(format, args...)
+	}
+}
