@@ -26,9 +26,9 @@ type GrantError struct {
 
 func (e *GrantError) Error() string {
 	if e.Description == "" {
-		return fmt.Sprintf("provider rejected the refresh token: %s", e.Code)
+		return e.Code
 	}
-	return fmt.Sprintf("provider rejected the refresh token: %s: %s", e.Code, e.Description)
+	return e.Code + ": " + e.Description
 }
 
 // TransientError is a failure worth retrying: the network, a 5xx, a 429, temporarily_unavailable.
