@@ -16,6 +16,9 @@ import (
 	"github.com/tokctl/tokctl/creds"
 )
 
+// maxLifetime caps an absurd expires_in (which would overflow a time.Duration).
+const maxLifetime = 10 * 365 * 24 * time.Hour
+
 // maxResponseSize caps what tokctl reads of a token response; real ones are a few KiB.
 const maxResponseSize = 1 << 20
 
@@ -78,7 +81,7 @@ func (r *Refresher) parse(resp *http.Response, sent time.Time) (*creds.Credentia
 		lifetime = DefaultLifetime
 	}
 	if secs, err := tr.ExpiresIn.Float64(); err == nil && secs > 0 {
-		lifetime = time.Duration(secs * float64(time.Second))
+		lifetime = time.Duration(min(secs, maxLifetime.Seconds()) * float64(time.Second))
 	}
 	// Count the lifetime from when the request was sent: the safe side of the round trip.
 	c.Expiry = r.now().Add(lifetime - time.Since(sent))
