@@ -51,9 +51,9 @@ func parseCredential(data []byte, fileTime time.Time) (*Credential, error) {
 		return nil, fmt.Errorf("not a JSON object")
 	}
 	c := &Credential{Extra: raw}
-	if _, ok := raw["accessToken"]; ok {
-		c.shape.camel = true
-	}
+	_, camelAT := raw["accessToken"]
+	_, camelRT := raw["refreshToken"]
+	c.shape.camel = camelAT || camelRT
 	var err error
 	for _, f := range []struct {
 		dst          *string
@@ -139,7 +139,7 @@ func (c *Credential) parseExpiry(raw map[string]json.RawMessage, fileTime time.T
 		obtained, c.shape.millis = epoch(n)
 		break
 	}
-	c.Expiry = obtained.Add(time.Duration(secs * float64(time.Second)))
+	c.Expiry = obtained.Add(time.Duration(min(secs, 1e9) * float64(time.Second))) // 1e9 s: ~31 years
 	return nil
 }
 
@@ -227,7 +227,8 @@ func epoch(n float64) (time.Time, bool) {
 	if math.Abs(n) > 1e11 { // 1e11 s is the year 5138; 1e11 ms is 1973
 		return time.UnixMilli(int64(n)), true
 	}
-	return time.Unix(0, int64(n*float64(time.Second))), false
+	sec, frac := math.Modf(n)
+	return time.Unix(int64(sec), int64(frac*1e9)), false
 }
 
 func toEpoch(t time.Time, millis bool) int64 {

@@ -130,3 +130,15 @@ func FuzzParseCredential(f *testing.F) {
 		}
 	})
 }
+
+func TestHugeNumbersDoNotOverflow(t *testing.T) {
+	for _, in := range []string{`{"access_token":"a","expires_at":99999999999}`, `{"access_token":"a","expires_in":999999999999999}`} {
+		c, err := parseCredential([]byte(in), obtained)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.Expiry.After(obtained) {
+			t.Fatalf("%s: expiry %s is not in the future", in, c.Expiry)
+		}
+	}
+}
