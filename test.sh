@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The test command named in README.md (and run by .ci/run): installs what the tests need, then
+# runs them. Go modules come through the module proxy; system packages through apt (as root).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need() { # need COMMAND PACKAGE: install PACKAGE when COMMAND is missing
+	command -v "$1" >/dev/null 2>&1 && return
+	[ "$(id -u)" = 0 ] || { echo "test.sh: $1 is missing; install package $2" >&2; exit 1; }
+	[ -n "${apt_updated:-}" ] || { apt-get update -qq; apt_updated=1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+need bash bash
+need git git
+need gcc gcc # the race detector needs cgo
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "vet"
+go vet ./...
+test -z "$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed" >&2; exit 1; }
+
+step "unit tests (race detector)"
+go test -race -count=1 ./config/ ./creds/ ./flows/ ./lockfile/ ./oauthtest/ ./providers/
+
+step "benchmark correctness (quick)"
+go run ./bench -quick -out "$(mktemp)"
+
+step "fuzz smoke (${FUZZTIME:=5s} each)"
+for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:FuzzParseMetadata lockfile:FuzzParseOwner; do
+	go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "$FUZZTIME" "./${target%%:*}/" >/dev/null
+	echo "ok   ${target}"
+done
+
+step "command-line scripts and real-process tests"
+go test -count=1 ./commands/
