@@ -1,0 +1,235 @@
+// Package oauthtest is a strict OAuth 2.0 authorization server that runs
+// inside the test process (or behind "tokctl demo").
+//
+// It is as unforgiving as the real servers tokctl has to survive (Ory Hydra,
+// Auth0 and Okta with rotation): every refresh rotates the refresh token,
+// redeeming a refresh token revokes the access token issued with it, and
+// presenting a rotated-away refresh token again revokes the whole token
+// family — every access and refresh token descended from the same login —
+// unless Options.Grace allows it. Options.NoRotation switches to Google's
+// behaviour instead.
+//
+// Endpoints, one file each:
+//
+//	POST /token        refresh_token grant, RFC 6749 §6       token.go
+//	POST /revoke       token revocation, RFC 7009             revoke.go
+//	POST /introspect   token introspection, RFC 7662          introspect.go
+//	GET  /.well-known/openid-configuration                    discovery.go
+//	GET  /.well-known/oauth-authorization-server (RFC 8414)   discovery.go
+//
+// Tests drive the server with Issue (a user has just logged in), Inject
+// (faults for the next token requests) and Stats (what the clients did;
+// PresentedTwice is the "no refresh token presented twice" metric).
+//
+// All methods are safe for concurrent use. The state lives behind one mutex;
+// configured latency and fault delays are slept outside it, before the
+// request is processed, and are cut short when the request's context or the
+// server is closed — such a request is then not processed at all.
+//
+// Tokens are opaque random strings, "at_…" for access tokens and "rt_…" for
+// refresh tokens. Options.Logf only ever sees short fingerprints of them.
+package oauthtest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Options configures a Server. The zero value is a strict, rotating server
+// for the public client "tokctl-test".
+type Options struct {
+	ClientID     string        // default "tokctl-test"; any other client_id gets 401 invalid_client
+	ClientSecret string        // optional; when set it is required (client_secret_basic or client_secret_post)
+	AccessTTL    time.Duration // lifetime of refreshed access tokens; default 1h
+	Latency      time.Duration // added before answering each token request
+	Jitter       time.Duration // extra random latency in [0, Jitter]
+	// Grace lets a rotated-away refresh token be presented again for Grace
+	// after its rotation (as often as the client likes, like Hydra's and
+	// Okta's grace periods): each such use issues a fresh pair in the same
+	// family and counts in Stats.GraceReuses. 0 means strict, Hydra's default.
+	Grace time.Duration
+	// NoRotation is Google's behaviour: a refresh keeps the presented refresh
+	// token valid, omits refresh_token from the response and leaves earlier
+	// access tokens valid until they expire.
+	NoRotation bool
+	// Logf, if set, receives one line per request; tokens appear only as
+	// short fingerprints.
+	Logf func(format string, args ...any)
+}
+
+// Server is a running authorization server. Create it with NewServer or
+// Serve and stop it with Close.
+type Server struct {
+	opt       Options
+	url       string
+	srv       *http.Server
+	handler   http.Handler
+	ctx       context.Context // cancelled by Close; ends every sleep
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	handlers  sync.WaitGroup // running handler calls, awaited by Close
+
+	mu        sync.Mutex // guards everything below
+	closed    bool
+	tokens    map[string]*token
+	families  int
+	faults    []Fault
+	inflight  int
+	stats     Stats
+	presented map[string]int // refresh token value -> requests presenting it
+}
+
+// NewServer starts a server on a random port of 127.0.0.1. It panics if it
+// cannot listen, like httptest.NewServer.
+func NewServer(opt Options) *Server {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic("oauthtest: listen: " + err.Error())
+	}
+	s, err := Serve(context.Background(), ln, opt)
+	if err != nil {
+		panic("oauthtest: " + err.Error())
+	}
+	return s
+}
+
+// Serve starts a server on ln, for example in a separate process. The
+// server stops (as by Close) when ctx is done. It takes ownership of ln.
+func Serve(ctx context.Context, ln net.Listener, opt Options) (*Server, error) {
+	if ln == nil {
+		return nil, errors.New("serve: nil listener")
+	}
+	if opt.ClientID == "" {
+		opt.ClientID = "tokctl-test"
+	}
+	if opt.AccessTTL <= 0 {
+		opt.AccessTTL = time.Hour
+	}
+	s := &Server{
+		opt:       opt,
+		url:       "http://" + listenAddr(ln),
+		tokens:    make(map[string]*token),
+		presented: make(map[string]int),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.handler = s.routes()
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		BaseContext:       func(net.Listener) context.Context { return s.ctx },
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	go s.srv.Serve(ln) //nolint:errcheck // always ErrServerClosed after Close
+	context.AfterFunc(ctx, s.Close)
+	return s, nil
+}
+
+// listenAddr returns ln's host:port, with an unspecified IP (0.0.0.0, ::)
+// replaced by 127.0.0.1 so that the URL can be dialled.
+func listenAddr(ln net.Listener) string {
+	a, ok := ln.Addr().(*net.TCPAddr)
+	if !ok || !a.IP.IsUnspecified() {
+		return ln.Addr().String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
+}
+
+// URL returns the issuer URL, http://127.0.0.1:PORT.
+func (s *Server) URL() string { return s.url }
+
+// TokenURL returns the token endpoint, URL()+"/token".
+func (s *Server) TokenURL() string { return s.url + "/token" }
+
+// RevokeURL returns the RFC 7009 revocation endpoint, URL()+"/revoke".
+func (s *Server) RevokeURL() string { return s.url + "/revoke" }
+
+// IntrospectURL returns the RFC 7662 introspection endpoint, URL()+"/introspect".
+func (s *Server) IntrospectURL() string { return s.url + "/introspect" }
+
+// Handler returns the server's HTTP handler, for mounting it elsewhere. The
+// discovery documents keep naming URL() as the issuer.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops the server: it closes the listener and all connections, cuts
+// every latency or fault sleep short and waits for running handlers to
+// return. Requests arriving afterwards get 503. Close is idempotent.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.srv.Close() // first: no implicit response may reach a client
+		s.cancel()
+		s.handlers.Wait()
+	})
+}
+
+// routes builds the endpoint mux; each endpoint lives in its own file.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/token", s.handleToken)
+	mux.HandleFunc("/revoke", s.handleRevoke)
+	mux.HandleFunc("/introspect", s.handleIntrospect)
+	mux.HandleFunc("/.well-known/openid-configuration", s.handleDiscovery)
+	mux.HandleFunc("/.well-known/oauth-authorization-server", s.handleDiscovery)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.enter() {
+			writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "server closed")
+			return
+		}
+		defer s.handlers.Done()
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// enter registers a running handler unless the server is closed.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.handlers.Add(1)
+	return true
+}
+
+// sleep waits for d. It reports false, early, when ctx is done or the server
+// is closed: the caller must then abandon the request.
+func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil && s.ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+// abandon ends a request dropped during a sleep. Its client is gone, or the
+// server is closing: then say so, rather than let net/http send an empty 200
+// (this matters where Handler is mounted in another server).
+func (s *Server) abandon(w http.ResponseWriter) {
+	if s.ctx.Err() != nil {
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "server closed")
+	}
+}
+
+// logf forwards to Options.Logf when set.
+func (s *Server) logf(format string, args ...any) {
+	if s.opt.Logf != nil {
+		s.opt.Logf(format, args...)
+	}
+}
