@@ -266,3 +266,46 @@ func firstStderr(results []callerResult) string {
 	}
 	return ""
 }
+
+// TestInterruptLeavesNoLock: Ctrl-C while waiting for the lock and while refreshing exits 130
+// promptly, leaves no lock file behind and the credential as it was.
+func TestInterruptLeavesNoLock(t *testing.T) {
+	bin := tokctlBinary(t, "")
+	f := newFixture(t, oauthtest.Options{})
+	f.storeExpired(t)
+	before, _ := os.ReadFile(f.credPath())
+	f.srv.Inject(oauthtest.Fault{Kind: oauthtest.Slow, Delay: 20 * time.Second})
+	holder := exec.Command(bin, "token", "--home", f.home)
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return f.srv.Stats().TokenRequests == 1 })
+	waiter := exec.Command(bin, "token", "--home", f.home)
+	var waiterErr bytes.Buffer
+	waiter.Stderr = &waiterErr
+	if err := waiter.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	for name, cmd := range map[string]*exec.Cmd{"waiting": waiter, "refreshing": holder} {
+		start := time.Now()
+		cmd.Process.Signal(os.Interrupt)
+		err := cmd.Wait()
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) || exitErr.ExitCode() != 130 {
+			t.Fatalf("%s caller after SIGINT: %v, want exit 130", name, err)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Fatalf("%s caller took %s to stop", name, took)
+		}
+	}
+	if !strings.Contains(waiterErr.String(), "tokctl: interrupted") {
+		t.Fatalf("waiter stderr %q", waiterErr.String())
+	}
+	if _, err := os.Stat(f.credPath() + ".lock"); !os.IsNotExist(err) {
+		t.Fatalf("lock file left behind: %v", err)
+	}
+	if after, _ := os.ReadFile(f.credPath()); !bytes.Equal(after, before) {
+		t.Fatal("the credential changed")
+	}
+}

@@ -39,6 +39,9 @@ func (s *Source) refresh(ctx context.Context, c *Credential) (*Credential, error
 			c = next // a sibling outside the lock rotated: continue with its refresh token
 			continue
 		}
+		if errors.Is(err, context.Canceled) {
+			return nil, err // interrupted: no token, no warning
+		}
 		var transient *TransientError
 		if !errors.As(err, &transient) {
 			return s.fallback(c, err)
