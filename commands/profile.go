@@ -111,6 +111,10 @@ func (u *ui) profileSet(c *cli.Context) error {
 // applyProfileFlags changes the settings given on the command line, fills endpoints from the
 // preset and discovery, and validates the result.
 func applyProfileFlags(c *cli.Context, prof *config.Profile) error {
+	newProvider := c.IsSet("provider") && !strings.EqualFold(c.String("provider"), prof.Provider)
+	if newProvider { // the old provider's endpoints no longer apply
+		prof.Issuer, prof.AuthURL, prof.TokenURL, prof.DeviceURL, prof.RevokeURL = "", "", "", "", ""
+	}
 	for flag, dst := range map[string]*string{"provider": &prof.Provider, "issuer": &prof.Issuer, "auth-url": &prof.AuthURL,
 		"token-url": &prof.TokenURL, "device-url": &prof.DeviceURL, "revoke-url": &prof.RevokeURL, "client-id": &prof.ClientID,
 		"client-secret-env": &prof.ClientSecretEnv, "audience": &prof.Audience, "store": &prof.Store} {
@@ -134,7 +138,7 @@ func applyProfileFlags(c *cli.Context, prof *config.Profile) error {
 			vars[v] = c.String(v)
 		}
 	}
-	if c.IsSet("provider") || len(vars) > 0 {
+	if newProvider || len(vars) > 0 || prof.TokenURL == "" {
 		if err := fillFromPreset(prof, preset, vars); err != nil {
 			return err
 		}
@@ -150,7 +154,11 @@ func applyProfileFlags(c *cli.Context, prof *config.Profile) error {
 func fillFromPreset(prof *config.Profile, preset providers.Preset, vars map[string]string) error {
 	expanded, err := preset.Expand(vars)
 	if err != nil {
-		return usageErrorf("provider %s: %v", preset.Name, err)
+		var flags []string
+		for _, v := range preset.Placeholders() {
+			flags = append(flags, "--"+v)
+		}
+		return withHint(ExitUsage, err, fmt.Sprintf("provider %s needs %s (or give --issuer / --token-url yourself)", preset.Name, strings.Join(flags, " and ")))
 	}
 	for dst, v := range map[*string]string{&prof.Issuer: expanded.Issuer, &prof.AuthURL: expanded.AuthURL,
 		&prof.TokenURL: expanded.TokenURL, &prof.DeviceURL: expanded.DeviceURL, &prof.RevokeURL: expanded.RevokeURL} {
