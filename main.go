@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/tokctl/tokctl/commands"
@@ -15,8 +16,46 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx := &signalContext{Context: context.Background()}
 	code := commands.Main(ctx, os.Args, commands.StdIO(), version)
-	stop()
+	ctx.stop()
 	os.Exit(code)
+}
+
+// signalContext is canceled by SIGINT or SIGTERM. It installs the signal handlers only when
+// something first waits on it (a lock wait, a network call). The hot path of "tokctl token"
+// never does, and signal.Notify costs it about 2 ms of start-up (bench/RESULTS.md); a signal
+// that arrives before then finds no lock held and nothing half-written, so the default action
+// (the process ends) is right.
+type signalContext struct {
+	context.Context
+	mu     sync.Mutex
+	ctx    context.Context // nil until something waits
+	cancel context.CancelFunc
+}
+
+func (c *signalContext) signals(start bool) context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil && start {
+		c.ctx, c.cancel = signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	}
+	return c.ctx
+}
+
+// Done implements context.Context; waiters select on it, so it installs the handlers.
+func (c *signalContext) Done() <-chan struct{} { return c.signals(true).Done() }
+
+// Err implements context.Context. Before anything waited, no signal can have been caught.
+func (c *signalContext) Err() error {
+	if ctx := c.signals(false); ctx != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (c *signalContext) stop() {
+	if ctx := c.signals(false); ctx != nil {
+		c.cancel()
+	}
 }

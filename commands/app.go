@@ -10,6 +10,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"time"
 
 	"github.com/urfave/cli/v2"
 )
@@ -41,6 +42,9 @@ func newApp(u *ui, version string) *cli.App {
 		Name:    "tokctl",
 		Usage:   "print a valid OAuth2 access token, refreshing it exactly once however many callers ask",
 		Version: version,
+		// Compiled is not shown anywhere; setting it stops urfave/cli from stat-ing the binary
+		// on every start.
+		Compiled: time.Unix(1, 0),
 		Description: `tokctl keeps OAuth2 credentials per profile and prints a valid access token for shells,
 scripts, cron, git and kubectl. When many callers find the token expired at once, exactly one
 refreshes it (a lock file beside the credential); the others wait and print the same new token.

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tokctl/tokctl/oauthtest"
+)
+
+// hotPath is scenario 1: one "tokctl token" on a valid token against one floor run, in pairs.
+// The order inside a pair alternates (AB, BA, AB, …) so that neither side always runs second,
+// right after the other warmed the page cache or the CPU's frequency.
+func (b *bench) hotPath() (outcome, error) {
+	var o outcome
+	srv := oauthtest.NewServer(oauthtest.Options{})
+	defer srv.Close()
+	f, err := newFixture(b.root, "hot", b.bin, srv, "")
+	if err != nil {
+		return o, err
+	}
+	c, err := f.store(time.Hour)
+	if err != nil {
+		return o, err
+	}
+	tokArgs, floorArgs := f.tokctlArgs(), []string{f.credPath()}
+	var p, cpu pairs
+	var tflt, fflt []float64
+	var all []result
+	for i := range b.n.hotWarm + b.n.hotPairs {
+		var tr, fr result
+		var terr, ferr error
+		if i%2 == 0 {
+			tr, terr = runOne(b.bin.tokctl, tokArgs...)
+			fr, ferr = runOne(b.bin.floor, floorArgs...)
+		} else {
+			fr, ferr = runOne(b.bin.floor, floorArgs...)
+			tr, terr = runOne(b.bin.tokctl, tokArgs...)
+		}
+		if terr != nil || ferr != nil {
+			return o, fmt.Errorf("hot path: %v %v", terr, ferr)
+		}
+		all = append(all, tr, fr)
+		if i >= b.n.hotWarm {
+			p.add(tr.took, fr.took)
+			cpu.add(tr.cpu, fr.cpu)
+			tflt, fflt = append(tflt, float64(tr.minflt)), append(fflt, float64(fr.minflt))
+		}
+	}
+	t := tallyTokens(all, c.AccessToken)
+	o.checkInt("hot path: failed runs (tokctl and floor)", t.failed, 0)
+	o.checkInt("hot path: runs printing another token than the stored one", t.wrong, 0)
+	o.checkInt("hot path: token-endpoint calls", srv.Stats().TokenRequests, 0)
+	r := p.ratios()
+	ratio := medianF(r)
+	o.rows = append(o.rows, row{
+		scenario: fmt.Sprintf("1. hot path: `tokctl token` vs floor, per call (%s)", plural(len(p.a), "pair")),
+		measured: p.a.medP90(),
+		baseline: p.b.medP90(),
+		ratio:    fmt.Sprintf("%s (median of per-pair ratios; p90 %s; ratio of medians %s)", times(ratio), times(pctF(r, 90)), times(p.ratioOfMedians())),
+		target:   "≤ 1.30×",
+		met:      met(ratio <= 1.3),
+	})
+	o.notef("hot path: %s discarded; each figure is Start→Wait of one process, stdout checked against the stored token.", plural(b.n.hotWarm, "warm-up pair"))
+	o.notef("hot path, where the time goes: CPU time (user+sys) per call tokctl %s vs floor %s (%s); minor page faults per call %.0f vs %.0f.",
+		ms(cpu.a.median()), ms(cpu.b.median()), times(medianF(cpu.ratios())), medianF(tflt), medianF(fflt))
+	return o, nil
+}
+
+// hotBurst is scenario 2: 100 concurrent "tokctl token" processes on a valid token against 100
+// concurrent floor processes, in pairs of bursts with alternating order.
+func (b *bench) hotBurst() (outcome, error) {
+	var o outcome
+	const n = 100
+	srv := oauthtest.NewServer(oauthtest.Options{})
+	defer srv.Close()
+	f, err := newFixture(b.root, "hotburst", b.bin, srv, "")
+	if err != nil {
+		return o, err
+	}
+	c, err := f.store(time.Hour)
+	if err != nil {
+		return o, err
+	}
+	var p pairs
+	var failed, wrong int
+	for i := range b.n.burstWarm + b.n.burstPairs {
+		var tw, fw time.Duration
+		var tres, fres []result
+		var terr, ferr error
+		if i%2 == 0 {
+			tw, tres, terr = f.tokctlBurst(n)
+			fw, fres, ferr = f.floorBurst(n)
+		} else {
+			fw, fres, ferr = f.floorBurst(n)
+			tw, tres, terr = f.tokctlBurst(n)
+		}
+		if terr != nil || ferr != nil {
+			return o, fmt.Errorf("hot burst: %v %v", terr, ferr)
+		}
+		t := tallyTokens(append(tres, fres...), c.AccessToken)
+		failed, wrong = failed+t.failed, wrong+t.wrong
+		if i >= b.n.burstWarm {
+			p.add(tw, fw)
+		}
+	}
+	o.checkInt("hot burst: failed processes", failed, 0)
+	o.checkInt("hot burst: processes printing another token than the stored one", wrong, 0)
+	o.checkInt("hot burst: token-endpoint calls", srv.Stats().TokenRequests, 0)
+	ratio := p.ratioOfMedians()
+	r := p.ratios()
+	o.rows = append(o.rows, row{
+		scenario: fmt.Sprintf("2. hot burst: %d concurrent `tokctl token` vs %d floor, burst wall (%s)", n, n, plural(len(p.a), "pair")),
+		measured: p.a.medP90(),
+		baseline: p.b.medP90(),
+		ratio:    fmt.Sprintf("%s (ratio of medians; per-pair median %s, p90 %s)", times(ratio), times(medianF(r)), times(pctF(r, 90))),
+		target:   "≤ 1.20×",
+		met:      met(ratio <= 1.2),
+	})
+	o.notef("hot burst: %s discarded; wall = just before the first Start to the last process reaped.", plural(b.n.burstWarm, "warm-up pair"))
+	return o, nil
+}

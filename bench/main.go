@@ -1,0 +1,138 @@
+// Command bench measures tokctl against a floor and checks the concurrency promise while doing
+// so (design.md §4, §5).
+//
+//	go run ./bench [-quick] [-out bench/RESULTS.md]
+//
+// It builds tokctl and bench/floor (a minimal Go program that prints the access_token field of
+// a credential file) with the release flags, then runs five scenarios against the in-process
+// strict authorization server oauthtest: the hot path, a hot burst of 100 processes, a burst of
+// 200 callers on an expired token, the lock handoff after the holder is SIGKILLed, and 50
+// callers on a revoked refresh token. Every timed side is measured paired and interleaved with
+// its baseline (ABAB…), because the machine is noisy. Results go to stdout and, as Markdown,
+// to -out.
+//
+// The exit status is 1 when a correctness figure is wrong (token-endpoint calls, failures,
+// distinct tokens, exit codes) or the benchmark could not run; timing targets are reported,
+// never enforced. -quick runs few iterations, for a CI smoke test under a minute.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// counts are the iterations of each scenario.
+type counts struct {
+	hotWarm, hotPairs       int
+	burstWarm, burstPairs   int
+	refreshWarm             int // unmeasured fresh-token bursts before scenarios 3 and 5
+	expiredPairs, deadPairs int
+	handoffIters            int
+}
+
+var (
+	fullCounts  = counts{hotWarm: 20, hotPairs: 300, burstWarm: 2, burstPairs: 20, refreshWarm: 1, expiredPairs: 13, deadPairs: 11, handoffIters: 25}
+	quickCounts = counts{hotWarm: 3, hotPairs: 30, burstWarm: 0, burstPairs: 2, refreshWarm: 0, expiredPairs: 1, deadPairs: 1, handoffIters: 3}
+)
+
+// bench is one run: the binaries under test, a scratch directory and the iteration counts.
+type bench struct {
+	bin  *binaries
+	root string
+	n    counts
+}
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	quick := flag.Bool("quick", false, "few iterations (CI smoke test); still fails on wrong correctness figures")
+	out := flag.String("out", "", "write the Markdown report to `FILE` (default bench/RESULTS.md in the module)")
+	tags := flag.String("tokctl-tags", "", "extra build `TAGS` for tokctl only (tokctl_nolock proves the checks fail)")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "bench: unexpected argument %q\n", flag.Arg(0))
+		return 2
+	}
+	began := time.Now()
+	root, err := moduleRoot()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	if *out == "" {
+		*out = filepath.Join(root, "bench", "RESULTS.md")
+	}
+	scratch, err := os.MkdirTemp("", "tokctl-bench-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(scratch)
+
+	fmt.Fprintf(os.Stderr, "bench: building tokctl and floor (%s; extra tokctl tags %q)\n", releaseCommand, *tags)
+	bin, err := build(root, filepath.Join(scratch, "bin"), *tags)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	b := &bench{bin: bin, root: scratch, n: fullCounts}
+	if *quick {
+		b.n = quickCounts
+	}
+	var all outcome
+	scenarios := []struct {
+		name string
+		run  func() (outcome, error)
+	}{
+		{"1 hot path", b.hotPath},
+		{"2 hot burst", b.hotBurst},
+		{"3 expired burst", b.expiredBurst},
+		{"4 handoff after SIGKILL", b.handoff},
+		{"5 dead refresh token", b.deadToken},
+	}
+	for _, s := range scenarios {
+		t := time.Now()
+		fmt.Fprintf(os.Stderr, "bench: scenario %s …", s.name)
+		o, err := s.run()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "\nbench: scenario %s: %v\n", s.name, err)
+			return 1
+		}
+		fmt.Fprintf(os.Stderr, " %s\n", time.Since(t).Round(100*time.Millisecond))
+		all.add(o)
+	}
+
+	h := header{date: began, command: commandLine(), machine: describeMachine(), bin: bin, quick: *quick, tags: *tags, took: time.Since(began)}
+	var md bytes.Buffer
+	writeMarkdown(&md, h, &all)
+	os.Stdout.Write(md.Bytes())
+	if err := os.WriteFile(*out, md.Bytes(), 0o644); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: write report: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "bench: report written to %s\n", *out)
+	if !all.correct() {
+		fmt.Fprintln(os.Stderr, "bench: FAIL: a correctness figure is wrong (see the Correctness table)")
+		return 1
+	}
+	return 0
+}
+
+// commandLine reconstructs how the benchmark was invoked ("go run ./bench …").
+func commandLine() string {
+	args := []string{"go run ./bench"}
+	for _, a := range os.Args[1:] {
+		if strings.ContainsAny(a, " \t'\"$") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		args = append(args, a)
+	}
+	return strings.Join(args, " ")
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tokctl/tokctl/oauthtest"
+)
+
+// expiredBurst is scenario 3: 200 concurrent callers find the access token expired; the
+// server answers after 50 ms. Paired with the same 200-caller burst on a fresh token, which
+// costs the same process spawning but no refresh, so the difference is what the refresh adds.
+func (b *bench) expiredBurst() (outcome, error) {
+	var o outcome
+	const n, latency = 200, 50 * time.Millisecond
+	srv := oauthtest.NewServer(oauthtest.Options{Latency: latency})
+	defer srv.Close()
+	f, err := newFixture(b.root, "expired", b.bin, srv, "")
+	if err != nil {
+		return o, err
+	}
+	var p pairs
+	var calls, failed, distinct, wrong, twice, inactive, freshCalls, freshBad []int
+	expired := func() (time.Duration, error) {
+		if _, err := f.store(-time.Minute); err != nil {
+			return 0, err
+		}
+		wall, res, err := f.tokctlBurst(n)
+		if err != nil {
+			return 0, err
+		}
+		st := srv.Stats()
+		stored, err := f.stored()
+		if err != nil {
+			return 0, fmt.Errorf("expired burst: stored credential: %w", err)
+		}
+		t := tallyTokens(res, stored.AccessToken)
+		calls, failed, distinct = append(calls, st.TokenRequests), append(failed, t.failed), append(distinct, t.distinct)
+		wrong, twice = append(wrong, t.wrong), append(twice, st.PresentedTwice+st.ReuseDetected)
+		inactive = append(inactive, btoi(!srv.Active(stored.RefreshToken)))
+		if t.firstErr != "" && len(o.notes) < 3 {
+			o.notef("expired burst: first failure: %s", t.firstErr)
+		}
+		return wall, nil
+	}
+	fresh := func() (time.Duration, error) {
+		c, err := f.store(time.Hour)
+		if err != nil {
+			return 0, err
+		}
+		wall, res, err := f.tokctlBurst(n)
+		if err != nil {
+			return 0, err
+		}
+		t := tallyTokens(res, c.AccessToken)
+		freshCalls, freshBad = append(freshCalls, srv.Stats().TokenRequests), append(freshBad, t.failed+t.wrong)
+		return wall, nil
+	}
+	for range b.n.refreshWarm { // warm-up: page cache, binary, directory entries
+		if _, err := fresh(); err != nil {
+			return o, err
+		}
+	}
+	for i := range b.n.expiredPairs {
+		e, fr, err := inOrder(i, expired, fresh)
+		if err != nil {
+			return o, fmt.Errorf("expired burst: %w", err)
+		}
+		p.add(e, fr)
+	}
+	o.checkAll("expired burst: token-endpoint calls per burst", calls, 1)
+	o.checkAll("expired burst: failed callers", failed, 0)
+	o.checkAll("expired burst: distinct tokens printed", distinct, 1)
+	o.checkAll("expired burst: callers printing a token that is not the stored one", wrong, 0)
+	o.checkAll("expired burst: refresh tokens presented twice / reuse detected", twice, 0)
+	o.checkAll("expired burst: stored refresh token inactive at the provider", inactive, 0)
+	o.checkAll("fresh-token burst: token-endpoint calls", freshCalls, 0)
+	o.checkAll("fresh-token burst: failed or wrong callers", freshBad, 0)
+	d := p.diffs()
+	o.rows = append(o.rows, row{
+		scenario: fmt.Sprintf("3. expired burst: %d callers, one refresh at %s server latency, vs the same burst on a fresh token (%s)", n, latency, plural(len(p.a), "pair")),
+		measured: p.a.medP90(),
+		baseline: p.b.medP90(),
+		ratio:    fmt.Sprintf("%s median per-pair difference (p90 %s); %s", signed(d.median()), signed(d.pct(90)), times(p.ratioOfMedians())),
+		target:   "difference ≤ 75 ms (1.5 × latency)",
+		met:      met(d.median() <= latency*3/2),
+	})
+	return o, nil
+}
+
+// deadToken is scenario 5: 50 callers on an expired access token whose family the provider
+// revoked. One request may reach the provider; everyone else learns from the recorded
+// failure. Paired with a 50-process burst on a fresh token (the cost of spawning alone).
+func (b *bench) deadToken() (outcome, error) {
+	var o outcome
+	const n, latency = 50, 50 * time.Millisecond
+	srv := oauthtest.NewServer(oauthtest.Options{Latency: latency})
+	defer srv.Close()
+	f, err := newFixture(b.root, "dead", b.bin, srv, "")
+	if err != nil {
+		return o, err
+	}
+	var p pairs
+	var calls, notExit3, printed, lost, freshBad []int
+	dead := func() (time.Duration, error) {
+		c, err := f.store(-time.Minute)
+		if err != nil {
+			return 0, err
+		}
+		srv.RevokeFamilyOf(c.RefreshToken)
+		srv.ResetStats()
+		wall, res, err := f.tokctlBurst(n)
+		if err != nil {
+			return 0, err
+		}
+		bad, out := 0, 0
+		for _, r := range res {
+			bad += btoi(r.code != 3)
+			out += btoi(r.stdout != "")
+		}
+		calls, notExit3, printed = append(calls, srv.Stats().TokenRequests), append(notExit3, bad), append(printed, out)
+		kept, err := f.stored()
+		lost = append(lost, btoi(err != nil || kept.RefreshToken != c.RefreshToken))
+		return wall, nil
+	}
+	fresh := func() (time.Duration, error) {
+		c, err := f.store(time.Hour)
+		if err != nil {
+			return 0, err
+		}
+		wall, res, err := f.tokctlBurst(n)
+		if err != nil {
+			return 0, err
+		}
+		t := tallyTokens(res, c.AccessToken)
+		freshBad = append(freshBad, t.failed+t.wrong)
+		return wall, nil
+	}
+	for range b.n.refreshWarm {
+		if _, err := fresh(); err != nil {
+			return o, err
+		}
+	}
+	for i := range b.n.deadPairs {
+		d, fr, err := inOrder(i, dead, fresh)
+		if err != nil {
+			return o, fmt.Errorf("dead refresh token: %w", err)
+		}
+		p.add(d, fr)
+	}
+	o.checkAll("dead refresh token: requests reaching the provider per burst", calls, 1)
+	o.checkAll("dead refresh token: callers not exiting 3", notExit3, 0)
+	o.checkAll("dead refresh token: callers printing anything on stdout", printed, 0)
+	o.checkAll("dead refresh token: credential lost or changed", lost, 0)
+	o.checkAll("dead-token baseline burst: failed or wrong callers", freshBad, 0)
+	o.rows = append(o.rows, row{
+		scenario: fmt.Sprintf("5. dead refresh token: %d callers, family revoked, %s latency, vs %d callers on a fresh token (%s)", n, latency, n, plural(len(p.a), "pair")),
+		measured: p.a.medP90(),
+		baseline: p.b.medP90(),
+		ratio:    fmt.Sprintf("%s (ratio of medians); max wall %s", times(p.ratioOfMedians()), ms(p.a.max())),
+		target:   "wall ≤ 1 s",
+		met:      met(p.a.median() <= time.Second),
+	})
+	return o, nil
+}
+
+// inOrder runs a then b on even iterations and b then a on odd ones, returning a's and b's
+// figures in that order whatever ran first.
+func inOrder(i int, a, b func() (time.Duration, error)) (time.Duration, time.Duration, error) {
+	var da, db time.Duration
+	var erra, errb error
+	if i%2 == 0 {
+		da, erra = a()
+		db, errb = b()
+	} else {
+		db, errb = b()
+		da, erra = a()
+	}
+	if erra != nil {
+		return 0, 0, erra
+	}
+	return da, db, errb
+}
+
+// signed formats a difference with its sign.
+func signed(d time.Duration) string {
+	if d >= 0 {
+		return "+" + ms(d)
+	}
+	return "−" + ms(-d)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
