@@ -38,7 +38,7 @@ func tokctlBinary(t *testing.T, tags string) string {
 			return
 		}
 		b.path = filepath.Join(dir, "tokctl")
-		cmd := exec.Command("go", "build", "-tags", tags, "-o", b.path, "github.com/tokctl/tokctl")
+		cmd := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs "+tags, "-o", b.path, "github.com/tokctl/tokctl")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.err = errors.New(string(out))

@@ -47,6 +47,8 @@ type Source struct {
 	mu sync.Mutex // single-flight within the process
 }
 
+var _ oauth2.TokenSource = (*Source)(nil)
+
 // Token implements oauth2.TokenSource.
 func (s *Source) Token() (*oauth2.Token, error) {
 	c, err := s.Get(context.Background())
