@@ -53,7 +53,7 @@ refreshes it (a lock file beside the credential); the others wait and print the 
 
 Start with "tokctl demo" to watch the race and the fix against a built-in authorization server.`,
 		Flags:                globalFlags(),
-		Commands:             []*cli.Command{tokenCommand(u), importCommand(u), statusCommand(u), profileCommand(u), demoCommand(u)},
+		Commands:             []*cli.Command{tokenCommand(u), loginCommand(u), logoutCommand(u), statusCommand(u), importCommand(u), profileCommand(u), demoCommand(u)},
 		Writer:               u.stdout,
 		ErrWriter:            u.stderr,
 		Reader:               u.stdin,

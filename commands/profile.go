@@ -67,6 +67,8 @@ Examples:
 			&cli.StringFlag{Name: "revoke-url", Usage: "revocation endpoint `URL`"},
 			&cli.StringFlag{Name: "client-id", Usage: "OAuth2 client `ID`"},
 			&cli.StringFlag{Name: "client-secret-env", Usage: "environment variable `VAR` holding the client secret"},
+			&cli.StringFlag{Name: "client-secret-file", Usage: "`FILE` (mode 0600) holding the client secret"},
+			&cli.StringFlag{Name: "grant", Usage: "`GRANT`: authorization_code (default) or client_credentials for a service account"},
 			&cli.StringSliceFlag{Name: "scope", Usage: "`SCOPE` to request (repeat the flag for more)"},
 			&cli.StringFlag{Name: "audience", Usage: "`AUDIENCE` parameter (Auth0)"},
 			&cli.StringFlag{Name: "store", Usage: "where the credential is kept: `file`"},
@@ -117,7 +119,8 @@ func applyProfileFlags(c *cli.Context, prof *config.Profile) error {
 	}
 	for flag, dst := range map[string]*string{"provider": &prof.Provider, "issuer": &prof.Issuer, "auth-url": &prof.AuthURL,
 		"token-url": &prof.TokenURL, "device-url": &prof.DeviceURL, "revoke-url": &prof.RevokeURL, "client-id": &prof.ClientID,
-		"client-secret-env": &prof.ClientSecretEnv, "audience": &prof.Audience, "store": &prof.Store} {
+		"client-secret-env": &prof.ClientSecretEnv, "client-secret-file": &prof.ClientSecretFile, "audience": &prof.Audience,
+		"store": &prof.Store, "grant": &prof.Grant} {
 		if c.IsSet(flag) {
 			*dst = c.String(flag)
 		}
@@ -177,8 +180,9 @@ func discover(ctx context.Context, prof *config.Profile) error {
 	if err != nil {
 		return withHint(ExitUsage, fmt.Errorf("discovery: %w", err), "check --issuer, or give --token-url (and --auth-url) instead")
 	}
+	prof.IssParameter = md.AuthorizationResponseIssParameterSupported
 	for dst, v := range map[*string]string{&prof.AuthURL: md.AuthorizationEndpoint, &prof.TokenURL: md.TokenEndpoint,
-		&prof.DeviceURL: md.DeviceAuthorizationEndpoint, &prof.RevokeURL: md.RevocationEndpoint} {
+		&prof.DeviceURL: md.DeviceAuthorizationEndpoint, &prof.RevokeURL: md.RevocationEndpoint, &prof.JWKSURL: md.JWKSURI} {
 		if v != "" {
 			*dst = v
 		}
@@ -200,6 +204,16 @@ func validateProfile(prof *config.Profile) error {
 		if err := config.CheckEndpoint(flag, v); err != nil {
 			return &userError{code: ExitUsage, err: err}
 		}
+	}
+	switch prof.Grant {
+	case "", "authorization_code":
+		prof.Grant = ""
+	case "client_credentials":
+		if prof.ClientSecretEnv == "" && prof.ClientSecretFile == "" {
+			return usageErrorf("--grant client_credentials needs --client-secret-env or --client-secret-file")
+		}
+	default:
+		return usageErrorf("--grant must be authorization_code or client_credentials, not %q", prof.Grant)
 	}
 	switch prof.Store {
 	case "", "file":

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/tokctl/tokctl/config"
 	"github.com/tokctl/tokctl/creds"
@@ -53,32 +54,50 @@ func hintFor(err error) string {
 	return hint
 }
 
-// refresher builds the token-endpoint client for a profile. It reads the client secret from
-// the environment variable the profile names; nothing here touches the network.
-func refresher(prof *config.Profile) (*flows.Refresher, error) {
+// refresher builds the token-endpoint client for a profile: the refresh grant, or for a service
+// account the client-credentials grant. It reads the client secret from the variable or file
+// the profile names; nothing here touches the network.
+func refresher(prof *config.Profile) (creds.Refresher, error) {
 	preset, _ := providers.Lookup(prof.Provider)
-	return newRefresher(preset, prof.TokenURL, prof.ClientID, prof.ClientSecretEnv, redirectParam(preset, prof))
+	secret, err := clientSecret(prof.ClientSecretEnv, prof.ClientSecretFile)
+	if err != nil {
+		return nil, err
+	}
+	if prof.Grant == "client_credentials" {
+		return &flows.ClientCredentials{Config: clientcredentials.Config{
+			ClientID: prof.ClientID, ClientSecret: secret, TokenURL: prof.TokenURL, Scopes: prof.Scopes,
+			AuthStyle: authStyle(preset, secret), EndpointParams: audienceParam(prof),
+		}, Lifetime: preset.DefaultLifetime}, nil
+	}
+	return newRefresher(preset, prof.TokenURL, prof.ClientID, secret, redirectParam(preset, prof))
 }
 
-func newRefresher(preset providers.Preset, tokenURL, clientID, secretEnv string, params url.Values) (*flows.Refresher, error) {
+func audienceParam(prof *config.Profile) url.Values {
+	if prof.Audience == "" {
+		return nil
+	}
+	return url.Values{"audience": {prof.Audience}}
+}
+
+// authStyle is the preset's client authentication; a public client names itself in the body.
+func authStyle(preset providers.Preset, secret string) oauth2.AuthStyle {
+	if secret == "" || preset.AuthStyle == oauth2.AuthStyleAutoDetect {
+		return oauth2.AuthStyleInParams
+	}
+	return preset.AuthStyle
+}
+
+func newRefresher(preset providers.Preset, tokenURL, clientID, secret string, params url.Values) (*flows.Refresher, error) {
 	if tokenURL == "" {
 		return nil, usageErrorf("no token endpoint: set --token-url (or --issuer) on the profile")
 	}
 	if clientID == "" {
 		return nil, usageErrorf("no client id: set --client-id")
 	}
-	secret := ""
-	if secretEnv != "" {
-		if secret = os.Getenv(secretEnv); secret == "" {
-			return nil, usageErrorf("the client secret variable %s is empty or unset", secretEnv)
-		}
-	} else if preset.NeedsClientSecret {
+	if secret == "" && preset.NeedsClientSecret {
 		return nil, usageErrorf("provider %s needs a client secret to refresh: set --client-secret-env VAR", preset.Name)
 	}
-	style := preset.AuthStyle
-	if secret == "" || style == oauth2.AuthStyleAutoDetect {
-		style = oauth2.AuthStyleInParams // a public client identifies itself in the body
-	}
+	style := authStyle(preset, secret)
 	return &flows.Refresher{
 		TokenURL: tokenURL, ClientID: clientID, ClientSecret: secret, AuthStyle: style, Params: params,
 		IsGrantError: preset.IsGrantError, Lifetime: preset.DefaultLifetime,

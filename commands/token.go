@@ -41,6 +41,7 @@ Examples:
 			&cli.StringFlag{Name: "client-id", Usage: "with --creds-file: the OAuth2 client `ID`"},
 			&cli.StringFlag{Name: "client-secret-env", Usage: "with --creds-file: read the client secret from environment variable `VAR`"},
 			&cli.StringFlag{Name: "provider", Usage: "with --creds-file: provider preset `P` for its quirks (default generic)"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "when a login is required, run it (browser) instead of exiting 3"},
 		),
 		Action: func(c *cli.Context) error { return u.token(c) },
 	}
@@ -62,13 +63,13 @@ func (u *ui) token(c *cli.Context) error {
 		src  *creds.Source
 		hint string
 		err  error
+		p    config.Paths
+		prof *config.Profile
 	)
 	if path := c.String("creds-file"); path != "" {
 		src, err = u.foreignSource(c, path, minTTL)
 		hint = fmt.Sprintf("the program that owns %s must log in again", path)
 	} else {
-		var p config.Paths
-		var prof *config.Profile
 		if p, prof, err = loadProfile(c); err != nil {
 			return err
 		}
@@ -81,6 +82,10 @@ func (u *ui) token(c *cli.Context) error {
 	src.LockTimeout = c.Duration("lock-timeout")
 	cred, err := src.Get(c.Context)
 	var login *creds.LoginRequiredError
+	if errors.As(err, &login) && c.Bool("interactive") && prof != nil {
+		u.infof("tokctl: %v; logging in", err)
+		cred, err = u.login(c.Context, p, prof, loginMode{})
+	}
 	if errors.As(err, &login) {
 		return withHint(ExitLogin, err, hint)
 	}
@@ -103,7 +108,11 @@ func (u *ui) foreignSource(c *cli.Context, path string, minTTL time.Duration) (*
 	if err := config.CheckEndpoint("--token-url", c.String("token-url")); err != nil && c.String("token-url") != "" {
 		return nil, &userError{code: ExitUsage, err: err}
 	}
-	r, err := newRefresher(preset, c.String("token-url"), c.String("client-id"), c.String("client-secret-env"), nil)
+	secret, err := clientSecret(c.String("client-secret-env"), "")
+	if err != nil {
+		return nil, err
+	}
+	r, err := newRefresher(preset, c.String("token-url"), c.String("client-id"), secret, nil)
 	if err != nil {
 		return nil, err
 	}

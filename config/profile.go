@@ -15,19 +15,28 @@ import (
 // Profile is one named OAuth2 client configuration. It never holds a secret: a client secret
 // is read from the environment variable named by ClientSecretEnv when needed.
 type Profile struct {
-	Name            string   `json:"-"`
-	Provider        string   `json:"provider,omitempty"`
-	Issuer          string   `json:"issuer,omitempty"`
-	AuthURL         string   `json:"auth_url,omitempty"`
-	TokenURL        string   `json:"token_url,omitempty"`
-	DeviceURL       string   `json:"device_url,omitempty"`
-	RevokeURL       string   `json:"revoke_url,omitempty"`
-	ClientID        string   `json:"client_id"`
-	ClientSecretEnv string   `json:"client_secret_env,omitempty"`
-	Scopes          []string `json:"scopes,omitempty"`
-	Audience        string   `json:"audience,omitempty"`
-	Store           string   `json:"store,omitempty"`
-	RedirectPort    int      `json:"redirect_port,omitempty"`
+	Name            string `json:"-"`
+	Provider        string `json:"provider,omitempty"`
+	Issuer          string `json:"issuer,omitempty"`
+	AuthURL         string `json:"auth_url,omitempty"`
+	TokenURL        string `json:"token_url,omitempty"`
+	DeviceURL       string `json:"device_url,omitempty"`
+	RevokeURL       string `json:"revoke_url,omitempty"`
+	ClientID        string `json:"client_id"`
+	ClientSecretEnv string `json:"client_secret_env,omitempty"`
+	// ClientSecretFile names a file (0600) holding the client secret, for service accounts.
+	ClientSecretFile string `json:"client_secret_file,omitempty"`
+	// Grant is "" (authorization code, refreshed with the refresh token) or
+	// "client_credentials" (a service account: token re-fetched with the client secret).
+	Grant        string   `json:"grant,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+	Audience     string   `json:"audience,omitempty"`
+	Store        string   `json:"store,omitempty"`
+	RedirectPort int      `json:"redirect_port,omitempty"`
+	// JWKSURL and IssParameter come from discovery: the keys that sign ID tokens, and whether
+	// the server adds iss to its redirects (RFC 9207), which login then requires.
+	JWKSURL      string `json:"jwks_url,omitempty"`
+	IssParameter bool   `json:"iss_parameter,omitempty"`
 }
 
 // ErrNoProfile means the named profile does not exist.

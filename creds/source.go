@@ -113,7 +113,7 @@ func (s *Source) settled(c, first *Credential) (*Credential, error, bool) {
 		// A sibling refreshed: its token is what the provider issued, even when the provider's
 		// lifetime is shorter than MinTTL. Refreshing again would only burn a rotation.
 		return c, nil, true
-	case c.RefreshToken == "":
+	case c.RefreshToken == "" && needsRefreshToken(s.Refresher):
 		return s.noRefresh(c, &LoginRequiredError{Reason: "the credential has no refresh token"})
 	}
 	if f := s.failures().lookup(c.RefreshToken); f != nil {
@@ -165,6 +165,13 @@ func (s *Source) watcher(first *Credential, adopted **Credential) func() bool {
 		}
 		return false
 	}
+}
+
+// needsRefreshToken is false for refreshers that fetch a new token from the client's own
+// credentials (client credentials grant): they implement NeedsRefreshToken() bool.
+func needsRefreshToken(r Refresher) bool {
+	n, ok := r.(interface{ NeedsRefreshToken() bool })
+	return !ok || n.NeedsRefreshToken()
 }
 
 func loadError(err error) error {
