@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,8 +21,30 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"tokctl": func() { os.Exit(commands.Main(context.Background(), os.Args, commands.StdIO(), "test")) },
+		"tokctl":       func() { os.Exit(commands.Main(context.Background(), os.Args, commands.StdIO(), "test")) },
+		"fake-browser": fakeBrowser,
 	})
+}
+
+// fakeBrowser is what tests set $BROWSER to: a user who logs in at once (after
+// $FAKE_BROWSER_DELAY), following every redirect back to tokctl's listener. Each opening is
+// appended to $FAKE_BROWSER_LOG, so tests can count browser tabs.
+func fakeBrowser() {
+	if log := os.Getenv("FAKE_BROWSER_LOG"); log != "" {
+		f, err := os.OpenFile(log, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err == nil {
+			f.WriteString("opened\n")
+			f.Close()
+		}
+	}
+	if d, err := time.ParseDuration(os.Getenv("FAKE_BROWSER_DELAY")); err == nil {
+		time.Sleep(d)
+	}
+	resp, err := http.Get(os.Args[1])
+	if err != nil {
+		os.Exit(1)
+	}
+	resp.Body.Close()
 }
 
 // TestScripts runs testdata/script/*.txtar: each names a behaviour of the command line.
@@ -36,16 +59,20 @@ func TestScripts(t *testing.T) {
 			env.Setenv("TOKEN_URL", srv.TokenURL())
 			env.Setenv("AUTH_SERVER", srv.URL())
 			env.Setenv("TOKCTL_HOME", filepath.Join(env.WorkDir, "home"))
+			confidential := oauthtest.NewServer(oauthtest.Options{ClientSecret: "s3cret-value"})
+			env.Defer(confidential.Close)
+			env.Setenv("SECRET_TOKEN_URL", confidential.TokenURL())
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":        cmdExits,
-			"issue":        cmdIssue,
-			"stat":         cmdStat,
-			"fault":        cmdFault,
-			"revokefamily": cmdRevokeFamily,
-			"active":       cmdActive,
-			"subst":        cmdSubst,
+			"exits":           cmdExits,
+			"issue":           cmdIssue,
+			"stat":            cmdStat,
+			"fault":           cmdFault,
+			"revokefamily":    cmdRevokeFamily,
+			"active":          cmdActive,
+			"subst":           cmdSubst,
+			"authorize-fault": cmdAuthorizeFault,
 		},
 	})
 }
@@ -102,7 +129,8 @@ func cmdStat(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	st := server(ts).Stats()
 	counters := map[string]int{"requests": st.TokenRequests, "refreshes": st.Refreshes, "invalid_grants": st.InvalidGrants,
-		"reuse": st.ReuseDetected, "revoked_families": st.FamiliesRevoked, "presented_twice": st.PresentedTwice, "faults": st.Faults}
+		"reuse": st.ReuseDetected, "revoked_families": st.FamiliesRevoked, "presented_twice": st.PresentedTwice, "faults": st.Faults,
+		"code_exchanges": st.CodeExchanges, "client_credentials": st.ClientCredentials, "revocations": st.Revocations, "authorize": st.AuthorizeRequests}
 	got, ok := counters[args[0]]
 	if !ok {
 		ts.Fatalf("unknown counter %q", args[0])
@@ -194,4 +222,26 @@ func cmdSubst(ts *testscript.TestScript, neg bool, args []string) {
 	data, err := os.ReadFile(path)
 	ts.Check(err)
 	ts.Check(os.WriteFile(path, []byte(os.Expand(string(data), ts.Getenv)), 0o600))
+}
+
+// authorize-fault KIND [CODE] makes the next authorization redirect misbehave: error CODE,
+// wrong-state, wrong-iss, no-code.
+func cmdAuthorizeFault(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 {
+		ts.Fatalf("usage: authorize-fault KIND [CODE]")
+	}
+	f := oauthtest.AuthorizeFault{}
+	switch args[0] {
+	case "error":
+		f.Kind, f.Code, f.Description = oauthtest.AuthorizeError, args[1], "denied in the test"
+	case "wrong-state":
+		f.Kind = oauthtest.AuthorizeWrongState
+	case "wrong-iss":
+		f.Kind = oauthtest.AuthorizeWrongIss
+	case "no-code":
+		f.Kind = oauthtest.AuthorizeNoCode
+	default:
+		ts.Fatalf("unknown authorize fault %q", args[0])
+	}
+	server(ts).InjectAuthorize(f)
 }

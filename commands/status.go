@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tokctl/tokctl/creds"
+	"github.com/tokctl/tokctl/flows"
 	"github.com/tokctl/tokctl/lockfile"
 )
 
@@ -35,6 +36,8 @@ type statusReport struct {
 	Store         string     `json:"store"`
 	Location      string     `json:"location"`
 	LoggedIn      bool       `json:"logged_in"`
+	User          string     `json:"user,omitempty"`
+	Subject       string     `json:"subject,omitempty"`
 	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
 	Expired       bool       `json:"expired"`
 	Scopes        []string   `json:"scopes,omitempty"`
@@ -63,6 +66,9 @@ func (u *ui) status(c *cli.Context) error {
 			r.ExpiresAt = &exp
 		}
 		r.Scopes = strings.Fields(cred.Scope)
+		if claims, err := flows.ParseClaims(cred.IDToken); err == nil {
+			r.User, r.Subject = claims.Who(), claims.Subject
+		}
 		r.RefreshFailed = creds.RecordedFailure(p.LockFile(prof.Name), cred.RefreshToken)
 	}
 	if holder, held, err := lockfile.Inspect(p.LockFile(prof.Name)); err == nil && held && holder != nil {
@@ -91,6 +97,9 @@ func (u *ui) printStatus(r statusReport) {
 			} else {
 				exp = fmt.Sprintf("%s (in %s)", r.ExpiresAt.Format(time.RFC3339), d)
 			}
+		}
+		if r.User != "" {
+			fmt.Fprintf(w, "user:           %s\n", r.User)
 		}
 		fmt.Fprintf(w, "access token:   expires %s\nscopes:         %s\nrefresh token:  %s\n", exp, orString(strings.Join(r.Scopes, " "), "(none recorded)"), yesNo(r.RefreshToken))
 	}
