@@ -135,7 +135,13 @@ func (u *ui) runLogin(ctx context.Context, prof *config.Profile, mode loginMode)
 		params["audience"] = prof.Audience
 	}
 	if mode.device {
-		return (&flows.Device{Config: cfg, AuthParams: params, Lifetime: preset.DefaultLifetime, Show: u.showDeviceCode}).Run(ctx)
+		var stop func()
+		show := func(r *oauth2.DeviceAuthResponse) { u.showDeviceCode(r); stop = u.progress("waiting for the approval") }
+		c, err := (&flows.Device{Config: cfg, AuthParams: params, Lifetime: preset.DefaultLifetime, Show: show}).Run(ctx)
+		if stop != nil {
+			stop()
+		}
+		return c, loginError(err)
 	}
 	if prof.AuthURL == "" {
 		return nil, usageErrorf("profile %q has no authorization endpoint: set --auth-url or --issuer (or use --device)", prof.Name)
@@ -158,7 +164,9 @@ func (u *ui) runLogin(ctx context.Context, prof *config.Profile, mode loginMode)
 		}
 		flow.Pasted = u.pastedRedirects()
 	}
+	stop := u.progress("waiting for the browser")
 	res, err := flow.Run(ctx)
+	stop()
 	if err != nil {
 		return nil, loginError(err)
 	}
