@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -115,4 +116,33 @@ outer:
 		env = append(env, kv)
 	}
 	return env
+}
+
+// A login abandoned by a killed process releases the profile at once: the login that waited
+// for it goes ahead with its own browser.
+func TestAbandonedLoginReleasesPromptly(t *testing.T) {
+	bin := tokctlBinary(t, "")
+	f := loginFixture(t, bin, oauthtest.Options{})
+	first, _, _ := startLogin(t, bin, f, []string{"BROWSER=true"}) // a browser nobody uses
+	waitFor(t, func() bool {
+		_, err := os.Stat(config.Paths{State: f.home}.CredentialFile("default") + ".login.lock")
+		return err == nil
+	})
+	browser := filepath.Join(t.TempDir(), "fake-browser") // the test binary, as a browser
+	exe, _ := os.Executable()
+	if err := os.Symlink(exe, browser); err != nil {
+		t.Fatal(err)
+	}
+	second, _, stderr := startLogin(t, bin, f, []string{"BROWSER=" + browser})
+	expectLine(t, stderr, "waiting for the login in progress (pid ")
+	killed := time.Now()
+	first.Process.Kill()
+	first.Wait()
+	expectLine(t, stderr, `logged in to profile "default"`)
+	if err := second.Wait(); err != nil {
+		t.Fatalf("second login: %v", err)
+	}
+	if took := time.Since(killed); took > 3*time.Second {
+		t.Fatalf("the waiting login needed %s after the first was killed", took)
+	}
 }

@@ -62,16 +62,17 @@ func (a *AuthCode) Run(ctx context.Context) (*Result, error) {
 	if a.Config.Endpoint.AuthStyle == oauth2.AuthStyleAutoDetect {
 		return nil, errors.New("login: client authentication style must be explicit")
 	}
-	ln, err := listenLoopback(a.RedirectPort)
-	if err != nil {
-		return nil, err
-	}
 	host := a.RedirectHost
 	if host == "" {
 		host = "127.0.0.1"
 	}
+	listeners, err := listenLoopback(a.RedirectPort, host == "localhost")
+	if err != nil {
+		return nil, err
+	}
+	port := listeners[0].Addr().(*net.TCPAddr).Port
 	cfg := a.Config
-	cfg.RedirectURL = "http://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)) + callbackPath
+	cfg.RedirectURL = "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + callbackPath
 	state, verifier, nonce := randomString(), oauth2.GenerateVerifier(), ""
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
 	if hasScope(cfg.Scopes, "openid") {
@@ -85,7 +86,9 @@ func (a *AuthCode) Run(ctx context.Context) (*Result, error) {
 
 	cb := newCallback(state, a.Issuer, a.RequireIss)
 	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
+	for _, ln := range listeners {
+		go srv.Serve(ln)
+	}
 	defer srv.Close()
 
 	if a.Show != nil {
@@ -121,13 +124,21 @@ func (a *AuthCode) client() *http.Client {
 	return NewHTTPClient()
 }
 
-// listenLoopback binds 127.0.0.1 only, never a wildcard address.
-func listenLoopback(port int) (net.Listener, error) {
+// listenLoopback binds 127.0.0.1 only, never a wildcard address. For a "localhost" redirect it
+// also binds [::1] on the same port where it can, since a browser may resolve localhost to
+// either.
+func listenLoopback(port int, alsoV6 bool) ([]net.Listener, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return nil, fmt.Errorf("login: listening for the redirect on 127.0.0.1:%d: %w", port, err)
 	}
-	return ln, nil
+	listeners := []net.Listener{ln}
+	if alsoV6 {
+		if ln6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))); err == nil {
+			listeners = append(listeners, ln6)
+		}
+	}
+	return listeners, nil
 }
 
 func randomString() string {

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -190,3 +191,27 @@ type statusRecorder struct {
 func (r *statusRecorder) Header() http.Header         { return r.header }
 func (r *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *statusRecorder) WriteHeader(s int)           { r.status = s }
+
+// The listener is on loopback only; for a localhost redirect the URI says localhost.
+func TestListenerIsLoopbackOnly(t *testing.T) {
+	listeners, err := listenLoopback(0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ln := range listeners {
+		if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+			t.Errorf("listening on %s", ln.Addr())
+		}
+		ln.Close()
+	}
+	srv := oauthtest.NewServer(oauthtest.Options{AllowLocalhostRedirect: true})
+	defer srv.Close()
+	flow := newFlow(srv)
+	flow.RedirectHost = "localhost"
+	if _, err, _ := run(t, srv, flow, nil); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := url.Parse(srv.LastAuthorizeRequest().Get("redirect_uri")); u.Hostname() != "localhost" {
+		t.Fatalf("redirect_uri %s", u)
+	}
+}
