@@ -29,13 +29,25 @@ type token struct {
 	access  string    // refresh token: the access token issued with it
 }
 
-// family is every token descended from one login (one Issue call).
+// family is every token descended from one login: one Issue call, one
+// redeemed authorization or device code, or one client credentials grant.
 type family struct {
 	id       int
 	clientID string
 	scope    []string // the original grant; refreshes may narrow, never widen
 	revoked  bool
 	tokens   []string
+	// user is who logged in through the authorization code or device flow;
+	// nil for Issue and client credentials families. Only a family with a
+	// user and the openid scope gets ID tokens, also on refresh.
+	user     *User
+	authTime time.Time // when user approved the login
+}
+
+// newFamilyLocked starts a token family of clientID granting scope.
+func (s *Server) newFamilyLocked(clientID string, scope []string, user *User, authTime time.Time) *family {
+	s.families++
+	return &family{id: s.families, clientID: clientID, scope: scope, user: user, authTime: authTime}
 }
 
 // newToken returns prefix + base64url(24 random bytes).
@@ -78,11 +90,12 @@ func expiresIn(ttl time.Duration) int64 {
 // returns its RFC 6749 §5.1 token response. The access token expires after
 // ttl; ttl <= 0 gives an already-expired one, reported as expires_in <= -1
 // (see expiresIn). scope is space-separated and becomes the family's grant.
+// The family has no user: neither Issue nor its refreshes return ID tokens,
+// even for the openid scope (the login flows do).
 func (s *Server) Issue(scope string, ttl time.Duration) TokenResponse {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.families++
-	f := &family{id: s.families, clientID: s.opt.ClientID, scope: strings.Fields(scope)}
+	f := s.newFamilyLocked(s.opt.ClientID, strings.Fields(scope), nil, time.Time{})
 	resp := s.mintLocked(f, f.scope, ttl, true)
 	s.logf("issue: family %d at=%s rt=%s", f.id, fingerprint(resp.AccessToken), fingerprint(resp.RefreshToken))
 	return resp
@@ -156,6 +169,9 @@ func (s *Server) revokeFamilyLocked(f *family, why string) bool {
 	s.logf("family %d revoked (%d tokens): %s", f.id, len(f.tokens), why)
 	return true
 }
+
+// hasScope reports whether scope contains s.
+func hasScope(scope []string, s string) bool { return subset([]string{s}, scope) }
 
 // subset reports whether every scope in req is in granted.
 func subset(req, granted []string) bool {

@@ -10,15 +10,16 @@ import (
 )
 
 // FaultKind names a misbehaviour of the token endpoint. Unless its comment
-// says the refresh is performed, a faulted request is not processed: no
-// token is rotated, issued or revoked.
+// says the refresh or grant is performed, a faulted request is not
+// processed: no token is rotated, issued or revoked, no code is spent.
 type FaultKind int
 
 const (
 	// ServerError answers 500 {"error":"server_error"}.
 	ServerError FaultKind = iota + 1
-	// ServerErrorAfterProcessing performs the refresh (the presented token
-	// is rotated away) and then answers 502: the ambiguous case.
+	// ServerErrorAfterProcessing performs the grant (a presented refresh
+	// token is rotated away, a code or device code is spent) and then
+	// answers 502: the ambiguous case.
 	ServerErrorAfterProcessing
 	// RateLimited answers 429 with Retry-After: Fault.RetryAfter in whole
 	// seconds (rounded up) and {"error":"temporarily_unavailable"}.
@@ -40,9 +41,10 @@ const (
 	// "bad_refresh_token".
 	HTTP200Error
 	// NoRefreshToken performs the refresh without rotation: the response
-	// omits refresh_token and the presented refresh token stays valid.
+	// omits refresh_token and the presented refresh token stays valid. The
+	// authorization_code and device_code grants then issue no refresh token.
 	NoRefreshToken
-	// NoExpiresIn performs the refresh normally but omits expires_in.
+	// NoExpiresIn performs the grant normally but omits expires_in.
 	NoExpiresIn
 	// ErrorStatus answers Fault.Status (default 500) with
 	// {"error":Fault.Code} (default "server_error").
@@ -73,8 +75,10 @@ type Fault struct {
 }
 
 // Inject queues faults: the next len(faults) POSTs to /token, in order of
-// arrival, each get the next fault, whatever they ask for. Later calls
-// append to the queue.
+// arrival, each get the next fault, whatever grant they ask for (so
+// HTTP200Error with Code "authorization_pending" is GitHub's device flow).
+// Later calls append to the queue. Faults of /authorize are queued by
+// InjectAuthorize.
 func (s *Server) Inject(faults ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

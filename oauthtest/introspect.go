@@ -12,6 +12,7 @@ type introspection struct {
 	Active    bool   `json:"active"`
 	Scope     string `json:"scope,omitempty"`
 	ClientID  string `json:"client_id,omitempty"`
+	Sub       string `json:"sub,omitempty"`        // the user of a login flow
 	TokenType string `json:"token_type,omitempty"` // "Bearer" for access tokens
 	Exp       int64  `json:"exp,omitempty"`        // access tokens only
 	Iat       int64  `json:"iat,omitempty"`
@@ -61,6 +62,9 @@ func (s *Server) introspect(v string) introspection {
 		Iss:      s.url,
 		Scope:    strings.Join(t.fam.scope, " "),
 		TokenUse: "refresh_token",
+	}
+	if t.fam.user != nil {
+		resp.Sub = t.fam.user.Subject
 	}
 	if t.kind == accessToken {
 		resp.Scope = strings.Join(t.scope, " ")

@@ -3,10 +3,12 @@ package oauthtest
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"html"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 )
 
 // maxFormBytes bounds a request body; real servers reject far smaller ones.
@@ -56,6 +58,27 @@ func writeError(w http.ResponseWriter, status int, code, desc string) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="oauthtest"`)
 	}
 	writeJSON(w, status, errorBody{Error: code, Description: desc})
+}
+
+// writePage answers with a minimal HTML page: what a browser shows at
+// /authorize when the server must not redirect, and at the device
+// verification page. The body is html-escaped text; extra is trusted HTML
+// appended after it (a form).
+func writePage(w http.ResponseWriter, status int, title, text, extra string) {
+	body := "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" + html.EscapeString(title) +
+		"</title></head>\n<body><h1>" + html.EscapeString(title) + "</h1>\n<p>" +
+		html.EscapeString(text) + "</p>\n" + extra + "</body></html>\n"
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	setNoStore(w.Header())
+	w.WriteHeader(status)
+	w.Write([]byte(body)) //nolint:errcheck // the browser went away
+}
+
+// writeErrorPage answers with an error page naming the RFC 6749 error code,
+// "error: CODE" in the title, for errors that must not be redirected.
+func writeErrorPage(w http.ResponseWriter, status int, code, desc string) {
+	writePage(w, status, "error: "+code, desc, "")
 }
 
 // methodNotAllowed answers 405 with an Allow header.

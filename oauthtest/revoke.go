@@ -8,8 +8,10 @@ import "net/http"
 // token_type_hint is accepted and ignored, since both kinds are looked up
 // (RFC 7009 §2.1 lets the server extend its search). Revoking a refresh
 // token revokes its whole family, access tokens included; revoking an access
-// token revokes only that token. Unknown, expired or already revoked tokens
-// are not an error (§2.2): the answer is 200 with an empty body either way.
+// token (of any family, client credentials included) revokes only that
+// token. Unknown, expired or already revoked tokens are not an error
+// (§2.2): the answer is 200 with an empty body either way, and counts in
+// Stats.Revocations.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, r, http.MethodPost)
@@ -28,7 +30,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := form.Get("token")
-	what := s.revoke(v)
+	what := s.revoke(v) // counts the revocation
 	s.logf("POST /revoke token=%s: %s", fingerprint(v), what)
 	setNoStore(w.Header())
 	w.WriteHeader(http.StatusOK)
@@ -38,6 +40,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 func (s *Server) revoke(v string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.stats.Revocations++
 	t := s.tokens[v]
 	switch {
 	case t == nil:

@@ -9,25 +9,44 @@
 // unless Options.Grace allows it. Options.NoRotation switches to Google's
 // behaviour instead.
 //
-// Endpoints, one file each:
+// Beyond refresh it runs the login flows tokctl implements, as strictly as
+// Hydra and Okta: the authorization code grant with mandatory PKCE (S256
+// only) and loopback redirects, the device authorization grant and the
+// client credentials grant, with OpenID Connect ID tokens (RS256).
 //
-//	POST /token        refresh_token grant, RFC 6749 §6       token.go
-//	POST /revoke       token revocation, RFC 7009             revoke.go
-//	POST /introspect   token introspection, RFC 7662          introspect.go
-//	GET  /.well-known/openid-configuration                    discovery.go
-//	GET  /.well-known/oauth-authorization-server (RFC 8414)   discovery.go
+// Endpoints, one file each (grants of /token in grant_*.go):
+//
+//	GET  /authorize    authorization request, RFC 6749 §4.1,
+//	                   RFC 7636, RFC 8252, RFC 9207              authorize.go
+//	POST /token        token endpoint, dispatching on grant_type: token.go
+//	                   refresh_token, RFC 6749 §6                token.go
+//	                   authorization_code + PKCE, §4.1.3         grant_code.go
+//	                   device_code, RFC 8628 §3.4                grant_device.go
+//	                   client_credentials, §4.4                  grant_client.go
+//	POST /device/code  device authorization, RFC 8628 §3.1       device.go
+//	GET  /device       verification page: approves a user_code   device.go
+//	POST /revoke       token revocation, RFC 7009                revoke.go
+//	POST /introspect   token introspection, RFC 7662             introspect.go
+//	GET  /jwks         ID token signing key (JWK Set, RFC 7517)  jwks.go
+//	GET  /.well-known/openid-configuration                       discovery.go
+//	GET  /.well-known/oauth-authorization-server (RFC 8414)      discovery.go
 //
 // Tests drive the server with Issue (a user has just logged in), Inject
-// (faults for the next token requests) and Stats (what the clients did;
-// PresentedTwice is the "no refresh token presented twice" metric).
+// (faults for the next token requests), InjectAuthorize (faults for the
+// next authorization responses), ApproveDevice and DenyDevice (the user at
+// the verification page), and read what the clients did with Stats
+// (PresentedTwice is the "no refresh token presented twice" metric) and
+// LastAuthorizeRequest.
 //
 // All methods are safe for concurrent use. The state lives behind one mutex;
 // configured latency and fault delays are slept outside it, before the
 // request is processed, and are cut short when the request's context or the
 // server is closed — such a request is then not processed at all.
 //
-// Tokens are opaque random strings, "at_…" for access tokens and "rt_…" for
-// refresh tokens. Options.Logf only ever sees short fingerprints of them.
+// Tokens, codes and device codes are opaque random strings, "at_…" for
+// access tokens, "rt_…" for refresh tokens, "ac_…" for authorization codes
+// and "dc_…" for device codes. Options.Logf only ever sees short
+// fingerprints of them and of PKCE values.
 package oauthtest
 
 import (
@@ -37,32 +56,11 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
 )
-
-// Options configures a Server. The zero value is a strict, rotating server
-// for the public client "tokctl-test".
-type Options struct {
-	ClientID     string        // default "tokctl-test"; any other client_id gets 401 invalid_client
-	ClientSecret string        // optional; when set it is required (client_secret_basic or client_secret_post)
-	AccessTTL    time.Duration // lifetime of refreshed access tokens; default 1h
-	Latency      time.Duration // added before answering each token request
-	Jitter       time.Duration // extra random latency in [0, Jitter]
-	// Grace lets a rotated-away refresh token be presented again for Grace
-	// after its rotation (as often as the client likes, like Hydra's and
-	// Okta's grace periods): each such use issues a fresh pair in the same
-	// family and counts in Stats.GraceReuses. 0 means strict, Hydra's default.
-	Grace time.Duration
-	// NoRotation is Google's behaviour: a refresh keeps the presented refresh
-	// token valid, omits refresh_token from the response and leaves earlier
-	// access tokens valid until they expire.
-	NoRotation bool
-	// Logf, if set, receives one line per request; tokens appear only as
-	// short fingerprints.
-	Logf func(format string, args ...any)
-}
 
 // Server is a running authorization server. Create it with NewServer or
 // Serve and stop it with Close.
@@ -84,6 +82,15 @@ type Server struct {
 	inflight  int
 	stats     Stats
 	presented map[string]int // refresh token value -> requests presenting it
+
+	codes      map[string]*authCode    // authorization code value -> its grant
+	devices    map[string]*deviceGrant // device_code -> its grant
+	userCodes  map[string]*deviceGrant // normalised user_code -> its grant
+	authFaults []AuthorizeFault        // queued by InjectAuthorize
+	lastAuthz  url.Values              // query of the most recent /authorize
+
+	keyOnce sync.Once // generates key on first use: RSA-2048 takes tens of ms
+	key     *signingKey
 }
 
 // NewServer starts a server on a random port of 127.0.0.1. It panics if it
@@ -106,17 +113,14 @@ func Serve(ctx context.Context, ln net.Listener, opt Options) (*Server, error) {
 	if ln == nil {
 		return nil, errors.New("serve: nil listener")
 	}
-	if opt.ClientID == "" {
-		opt.ClientID = "tokctl-test"
-	}
-	if opt.AccessTTL <= 0 {
-		opt.AccessTTL = time.Hour
-	}
 	s := &Server{
-		opt:       opt,
+		opt:       opt.withDefaults(),
 		url:       "http://" + listenAddr(ln),
 		tokens:    make(map[string]*token),
 		presented: make(map[string]int),
+		codes:     make(map[string]*authCode),
+		devices:   make(map[string]*deviceGrant),
+		userCodes: make(map[string]*deviceGrant),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.handler = s.routes()
@@ -153,6 +157,20 @@ func (s *Server) RevokeURL() string { return s.url + "/revoke" }
 // IntrospectURL returns the RFC 7662 introspection endpoint, URL()+"/introspect".
 func (s *Server) IntrospectURL() string { return s.url + "/introspect" }
 
+// AuthorizeURL returns the authorization endpoint, URL()+"/authorize".
+func (s *Server) AuthorizeURL() string { return s.url + "/authorize" }
+
+// DeviceURL returns the RFC 8628 device authorization endpoint,
+// URL()+"/device/code" (x/oauth2's Endpoint.DeviceAuthURL).
+func (s *Server) DeviceURL() string { return s.url + "/device/code" }
+
+// VerificationURL returns the device flow's verification_uri,
+// URL()+"/device", where a browser approves a user code.
+func (s *Server) VerificationURL() string { return s.url + "/device" }
+
+// JWKSURL returns the JSON Web Key Set that verifies ID tokens, URL()+"/jwks".
+func (s *Server) JWKSURL() string { return s.url + "/jwks" }
+
 // Handler returns the server's HTTP handler, for mounting it elsewhere. The
 // discovery documents keep naming URL() as the issuer.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -177,6 +195,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/token", s.handleToken)
 	mux.HandleFunc("/revoke", s.handleRevoke)
 	mux.HandleFunc("/introspect", s.handleIntrospect)
+	mux.HandleFunc("/authorize", s.handleAuthorize)
+	mux.HandleFunc("/device/code", s.handleDeviceCode)
+	mux.HandleFunc("/device", s.handleDevicePage)
+	mux.HandleFunc("/jwks", s.handleJWKS)
 	mux.HandleFunc("/.well-known/openid-configuration", s.handleDiscovery)
 	mux.HandleFunc("/.well-known/oauth-authorization-server", s.handleDiscovery)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,23 +1,24 @@
 package oauthtest
 
 // Stats counts what clients did to the server since it started or since the
-// last ResetStats. Only requests to /token are counted.
+// last ResetStats: requests to /token, and the few other counters marked
+// as counting /authorize and /revoke requests.
 type Stats struct {
-	// TokenRequests counts every POST to /token, whatever its fate.
+	// TokenRequests counts every POST to /token, whatever its fate and grant.
 	TokenRequests int
 	// Refreshes counts performed refresh grants, including grace reuses and
 	// refreshes whose answer a fault then replaced (ServerErrorAfterProcessing).
 	Refreshes int
-	// InvalidGrants counts refresh grants answered with invalid_grant,
-	// reuse detection included.
+	// InvalidGrants counts grants (of any type) answered with
+	// invalid_grant, refresh token and authorization code reuse included.
 	InvalidGrants int
 	// ReuseDetected counts presentations of a rotated-away refresh token
 	// outside the grace period, each of which revoked its family. Later
 	// presentations of tokens of an already revoked family are plain
 	// invalid_grants and are not counted again.
 	ReuseDetected int
-	// FamiliesRevoked counts families revoked by reuse detection, /revoke or
-	// RevokeFamilyOf.
+	// FamiliesRevoked counts families revoked by reuse detection (of a
+	// refresh token or an authorization code), /revoke or RevokeFamilyOf.
 	FamiliesRevoked int
 	// GraceReuses counts rotated-away refresh tokens accepted within Grace.
 	GraceReuses int
@@ -30,6 +31,21 @@ type Stats struct {
 	PresentedTwice int
 	// Faults counts token requests that consumed an injected fault.
 	Faults int
+
+	// AuthorizeRequests counts every request to /authorize, whatever its
+	// outcome (error page, error redirect or code).
+	AuthorizeRequests int
+	// CodeExchanges counts authorization codes redeemed for tokens.
+	CodeExchanges int
+	// DevicePolls counts device_code grant requests that named a device
+	// code, whatever the answer (authorization_pending, slow_down, tokens …).
+	DevicePolls int
+	// ClientCredentials counts access tokens issued by the
+	// client_credentials grant.
+	ClientCredentials int
+	// Revocations counts revocation requests answered 200 at /revoke,
+	// whether or not the token was known (RFC 7009 §2.2).
+	Revocations int
 }
 
 // Stats returns a snapshot of the counters.
@@ -39,9 +55,10 @@ func (s *Server) Stats() Stats {
 	return s.stats
 }
 
-// ResetStats zeroes the counters and forgets which refresh tokens were
+// ResetStats zeroes all counters and forgets which refresh tokens were
 // presented. MaxConcurrent restarts from the requests in flight now. Tokens,
-// families and queued faults are kept.
+// families, codes, device authorizations, queued faults and
+// LastAuthorizeRequest are kept.
 func (s *Server) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

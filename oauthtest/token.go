@@ -19,9 +19,9 @@ type TokenResponse struct {
 }
 
 // grantTypes lists the grant types /token accepts, as discovery advertises
-// them. A new grant (authorization_code + PKCE, device_code, …) is added
-// here and in grant, with its handler in a file of its own.
-var grantTypes = []string{"refresh_token"}
+// them. A new grant is added here and in grant, with its handler in a file
+// of its own.
+var grantTypes = []string{"authorization_code", "refresh_token", deviceGrantType, "client_credentials"}
 
 // handleToken serves POST /token. Order of events: count the request and
 // take the next injected fault; read the form and note the presented
@@ -36,18 +36,19 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	fault, faulted := s.beginTokenRequest()
 	defer s.endTokenRequest()
-	var rt, outcome string
+	var subject, outcome string
 	defer func() {
 		if faulted {
 			outcome += " [fault " + fault.Kind.String() + "]"
 		}
-		s.logf("POST /token rt=%s: %s", fingerprint(rt), outcome)
+		s.logf("POST /token %s: %s", subject, outcome)
 	}()
 
 	form, perr := parseForm(w, r)
-	if rt = form.Get("refresh_token"); rt != "" {
+	if rt := form.Get("refresh_token"); rt != "" {
 		s.recordPresented(rt)
 	}
+	subject = describeGrant(form)
 	if !s.sleep(r.Context(), s.latency()) {
 		outcome = "abandoned during latency"
 		s.abandon(w)
@@ -84,6 +85,20 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// describeGrant names a token request in the log without revealing its
+// secrets: the grant and a fingerprint of what it redeems.
+func describeGrant(form url.Values) string {
+	switch gt := form.Get("grant_type"); gt {
+	case "authorization_code":
+		return "grant=authorization_code code=" + fingerprint(form.Get("code"))
+	case deviceGrantType:
+		return "grant=device_code device_code=" + fingerprint(form.Get("device_code"))
+	case "client_credentials":
+		return "grant=client_credentials"
+	}
+	return "rt=" + fingerprint(form.Get("refresh_token"))
+}
+
 // latency returns Options.Latency plus a random share of Options.Jitter.
 func (s *Server) latency() time.Duration {
 	d := s.opt.Latency
@@ -94,7 +109,8 @@ func (s *Server) latency() time.Duration {
 }
 
 // grant authenticates the client and dispatches on grant_type. rotate is
-// false when the NoRefreshToken fault asks to keep the refresh token.
+// false when the NoRefreshToken fault asks to keep the refresh token; the
+// login grants then issue none.
 func (s *Server) grant(r *http.Request, form url.Values, rotate bool) (TokenResponse, *oauthError) {
 	gt := form.Get("grant_type")
 	if gt == "" {
@@ -106,12 +122,20 @@ func (s *Server) grant(r *http.Request, form url.Values, rotate bool) (TokenResp
 	switch gt {
 	case "refresh_token":
 		return s.refreshGrant(form, rotate)
+	case "authorization_code":
+		return s.codeGrant(form, rotate)
+	case deviceGrantType:
+		return s.deviceGrant(form, rotate)
+	case "client_credentials":
+		return s.clientCredentialsGrant(form)
 	}
 	return TokenResponse{}, newError(http.StatusBadRequest, "unsupported_grant_type",
 		"grant_type "+gt+" is not supported")
 }
 
-// refreshGrant performs the RFC 6749 §6 refresh_token grant.
+// refreshGrant performs the RFC 6749 §6 refresh_token grant. A family of a
+// login flow whose grant has the openid scope gets a fresh ID token (no
+// nonce), as from Hydra.
 func (s *Server) refreshGrant(form url.Values, rotate bool) (TokenResponse, *oauthError) {
 	rt := form.Get("refresh_token")
 	if rt == "" {
@@ -122,11 +146,16 @@ func (s *Server) refreshGrant(form url.Values, rotate bool) (TokenResponse, *oau
 		scope = f
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	resp, err := s.refreshLocked(rt, scope, rotate)
-	if err != nil && err.code == "invalid_grant" {
+	var claims *idClaims
+	switch {
+	case err == nil:
+		claims = s.idClaimsLocked(s.tokens[rt].fam, "")
+	case err.code == "invalid_grant":
 		s.stats.InvalidGrants++
 	}
+	s.mu.Unlock()
+	resp.IDToken = s.signIDToken(claims) // outside the lock: it may generate the key
 	return resp, err
 }
 
