@@ -35,6 +35,11 @@ func (d *Device) Run(ctx context.Context) (*creds.Credential, error) {
 	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, client)
 	var opts []oauth2.AuthCodeOption
+	if d.Config.ClientSecret != "" {
+		// x/oauth2 sends only client_id to the device endpoint; a confidential client
+		// (Google's, say) must authenticate there too. This is a back-channel POST body.
+		opts = append(opts, oauth2.SetAuthURLParam("client_secret", d.Config.ClientSecret))
+	}
 	for k, v := range d.AuthParams {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
