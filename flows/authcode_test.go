@@ -22,9 +22,11 @@ var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Reques
 // run performs a login whose browser hands the redirect to edit before delivering it.
 func run(t *testing.T, srv *oauthtest.Server, flow *AuthCode, edit func(cb *url.URL)) (*Result, error, *http.Response) {
 	t.Helper()
-	var delivered *http.Response
+	pages := make(chan *http.Response, 1) // what the browser showed after the redirect
 	flow.Open = func(authURL string) error {
 		go func() {
+			var delivered *http.Response
+			defer func() { pages <- delivered }()
 			resp, err := noRedirects.Get(authURL)
 			if err != nil {
 				t.Error(err)
@@ -46,8 +48,13 @@ func run(t *testing.T, srv *oauthtest.Server, flow *AuthCode, edit func(cb *url.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	res, err := flow.Run(ctx)
-	time.Sleep(20 * time.Millisecond) // let the browser goroutine record the page it got
-	return res, err, delivered
+	select {
+	case page := <-pages:
+		return res, err, page
+	case <-time.After(5 * time.Second):
+		t.Fatal("the browser never finished")
+		return nil, nil, nil
+	}
 }
 
 func newFlow(srv *oauthtest.Server) *AuthCode {
