@@ -89,7 +89,11 @@ func (a *AuthCode) Run(ctx context.Context) (*Result, error) {
 	for _, ln := range listeners {
 		go srv.Serve(ln)
 	}
-	defer srv.Close()
+	defer func() { // let the browser receive its page, then stop listening
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
 
 	if a.Show != nil {
 		a.Show(authURL)

@@ -36,7 +36,7 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cb.once.Do(func() {
 		handled = true
 		code, err := cb.check(r.URL.Query())
-		cb.result <- callbackResult{code, err}
+		defer func() { cb.result <- callbackResult{code, err} }() // after the page is written
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		if err != nil {
