@@ -34,3 +34,7 @@ done
 
 step "command-line scripts and real-process tests"
 go test -count=1 ./commands/
+
+step "end-to-end: real Ory Hydra, tokctl processes, headless Chromium (e2e/, design.md §8)"
+need chromium chromium
+(cd e2e && go vet ./... && hydra="$(./hydra.sh)" && TOKCTL_E2E_HYDRA="$hydra" go test -count=1 ./...)

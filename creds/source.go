@@ -30,7 +30,8 @@ type Source struct {
 	// LockPath is the cross-process lock file, conventionally the credential path + ".lock";
 	// it must sit in a directory that only the user can write.
 	LockPath string
-	// MinTTL: a token valid for less than this is refreshed (default DefaultMinTTL).
+	// MinTTL: a token valid for less than this is refreshed (zero: DefaultMinTTL; negative:
+	// only an expired token is refreshed).
 	MinTTL time.Duration
 	// LockTimeout bounds the wait for a sibling's refresh (default DefaultLockTimeout).
 	LockTimeout time.Duration
@@ -117,7 +118,9 @@ func (s *Source) settled(c, first *Credential) (*Credential, error, bool) {
 		return s.noRefresh(c, &LoginRequiredError{Reason: "the credential has no refresh token"})
 	}
 	if f := s.failures().lookup(c.RefreshToken); f != nil {
-		return s.noRefresh(c, &LoginRequiredError{Reason: "the refresh token was rejected " + f.describe(now)})
+		// Permanent, as for the caller that saw the rejection (design.md §4.5): providers
+		// that revoke the grant revoke its access tokens too.
+		return nil, &LoginRequiredError{Reason: "the refresh token was rejected " + f.describe(now)}, true
 	}
 	return nil, nil, false
 }
@@ -188,7 +191,14 @@ func (s *Source) now() time.Time {
 	return time.Now()
 }
 
-func (s *Source) minTTL() time.Duration      { return orDefault(s.MinTTL, DefaultMinTTL) }
+// minTTL is MinTTL, DefaultMinTTL when zero, and no margin at all when negative.
+func (s *Source) minTTL() time.Duration {
+	if s.MinTTL < 0 {
+		return 0
+	}
+	return orDefault(s.MinTTL, DefaultMinTTL)
+}
+
 func (s *Source) lockTimeout() time.Duration { return orDefault(s.LockTimeout, DefaultLockTimeout) }
 
 func orDefault(d, def time.Duration) time.Duration {

@@ -242,3 +242,29 @@ func TestMissingCredentialIsLoginRequired(t *testing.T) {
 		t.Fatalf("Get = %v", err)
 	}
 }
+
+// After a permanent rejection every later caller exits with login required too, even while
+// the access token has time left (min-ttl asked for more).
+func TestRecordedRejectionIsPermanentForEveryCaller(t *testing.T) {
+	p := &fakeProvider{current: "r0"}
+	s := newSource(t, p, time.Now().Add(30*time.Second)) // inside the 60s min-ttl
+	p.current = "revoked"
+	var login *LoginRequiredError
+	for i := range 3 {
+		if _, err := s.clone().Get(context.Background()); !errors.As(err, &login) {
+			t.Fatalf("caller %d: %v, want *LoginRequiredError", i, err)
+		}
+	}
+	if n := p.calls.Load(); n != 1 {
+		t.Fatalf("%d calls to the provider, want 1", n)
+	}
+}
+
+func TestNegativeMinTTLMeansOnlyExpiredTokensRefresh(t *testing.T) {
+	p := &fakeProvider{}
+	s := newSource(t, p, time.Now().Add(5*time.Second))
+	s.MinTTL = -1
+	if c, err := s.Get(context.Background()); err != nil || c.AccessToken != "a0" || p.calls.Load() != 0 {
+		t.Fatalf("Get = %v, %v after %d calls; want the 5s token unrefreshed", c, err, p.calls.Load())
+	}
+}
