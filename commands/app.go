@@ -52,8 +52,11 @@ refreshes it (a lock file beside the credential); the others wait and print the 
    curl -H @<(tokctl token --output header) https://api.example.com/me
 
 Start with "tokctl demo" to watch the race and the fix against a built-in authorization server.`,
-		Flags:                globalFlags(),
-		Commands:             []*cli.Command{tokenCommand(u), loginCommand(u), logoutCommand(u), statusCommand(u), importCommand(u), profileCommand(u), demoCommand(u)},
+		Flags: globalFlags(),
+		Commands: []*cli.Command{
+			tokenCommand(u), loginCommand(u), logoutCommand(u), statusCommand(u), importCommand(u), profileCommand(u),
+			gitCredentialCommand(u), kubectlCommand(u), execCommand(u), completionCommand(u), demoCommand(u),
+		},
 		Writer:               u.stdout,
 		ErrWriter:            u.stderr,
 		Reader:               u.stdin,
@@ -87,6 +90,7 @@ func uniform(u *ui, cmd *cli.Command) {
 	cmd.HideHelpCommand = true
 	cmd.Before = func(c *cli.Context) error {
 		u.verbose = u.verbose || c.Bool("verbose")
+		u.quiet = u.quiet || c.Bool("quiet")
 		return nil
 	}
 	for _, sub := range cmd.Subcommands {
@@ -100,6 +104,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "home", Usage: "root `DIR` of tokctl's config and state (default: XDG config and state dirs)", EnvVars: []string{"TOKCTL_HOME"}},
 		&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Value: "default", Usage: "profile `NAME`", EnvVars: []string{"TOKCTL_PROFILE"}},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "diagnostics on stderr (tokens are never printed)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only errors on stderr (for cron): no warnings, progress or hints"},
 	}
 }
 

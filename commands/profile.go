@@ -72,6 +72,8 @@ Examples:
 			&cli.StringSliceFlag{Name: "scope", Usage: "`SCOPE` to request (repeat the flag for more)"},
 			&cli.StringFlag{Name: "audience", Usage: "`AUDIENCE` parameter (Auth0)"},
 			&cli.StringFlag{Name: "store", Usage: "where the credential is kept: `file`"},
+			&cli.StringSliceFlag{Name: "host", Usage: "`HOST` or URL prefix this profile serves to git (repeat the flag for more)"},
+			&cli.StringFlag{Name: "git-username", Usage: "`NAME` tokctl gives git as the username (default: the preset's)"},
 			&cli.IntFlag{Name: "redirect-port", Usage: "fixed loopback redirect `PORT` for login (providers that need an exact redirect URI)"},
 			&cli.StringFlag{Name: "tenant", Usage: "`TENANT` for presets with a tenant in their URLs (microsoft)"},
 			&cli.StringFlag{Name: "domain", Usage: "`HOST` for presets on a per-customer domain (okta, auth0, keycloak)"},
@@ -120,13 +122,16 @@ func applyProfileFlags(c *cli.Context, prof *config.Profile) error {
 	for flag, dst := range map[string]*string{"provider": &prof.Provider, "issuer": &prof.Issuer, "auth-url": &prof.AuthURL,
 		"token-url": &prof.TokenURL, "device-url": &prof.DeviceURL, "revoke-url": &prof.RevokeURL, "client-id": &prof.ClientID,
 		"client-secret-env": &prof.ClientSecretEnv, "client-secret-file": &prof.ClientSecretFile, "audience": &prof.Audience,
-		"store": &prof.Store, "grant": &prof.Grant} {
+		"store": &prof.Store, "grant": &prof.Grant, "git-username": &prof.GitUsername} {
 		if c.IsSet(flag) {
 			*dst = c.String(flag)
 		}
 	}
 	if c.IsSet("scope") {
 		prof.Scopes = c.StringSlice("scope")
+	}
+	if c.IsSet("host") {
+		prof.Hosts = c.StringSlice("host")
 	}
 	if c.IsSet("redirect-port") {
 		prof.RedirectPort = c.Int("redirect-port")

@@ -79,7 +79,6 @@ func (u *ui) token(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	src.LockTimeout = c.Duration("lock-timeout")
 	cred, err := src.Get(c.Context)
 	var login *creds.LoginRequiredError
 	if errors.As(err, &login) && c.Bool("interactive") && prof != nil {
@@ -121,7 +120,7 @@ func (u *ui) foreignSource(c *cli.Context, path string, minTTL time.Duration) (*
 	}
 	return &creds.Source{
 		Store: creds.NewFileStore(abs), Refresher: r, LockPath: abs + ".lock",
-		MinTTL: minTTL, Command: "tokctl token --creds-file", Warnf: u.warnf, Debugf: u.debugf,
+		MinTTL: minTTL, LockTimeout: c.Duration("lock-timeout"), Command: "tokctl token --creds-file", Warnf: u.warnf, Debugf: u.debugf,
 	}, nil
 }
 

@@ -10,7 +10,7 @@ import (
 type ui struct {
 	stdin           io.Reader
 	stdout, stderr  io.Writer
-	verbose         bool
+	verbose, quiet  bool
 	commandNotFound string
 }
 
@@ -22,17 +22,23 @@ func (u *ui) fail(err error) int {
 		return code
 	}
 	fmt.Fprintf(u.stderr, "tokctl: error: %s\n", oneLine(err.Error()))
-	if hint != "" {
+	if hint != "" && !u.quiet {
 		fmt.Fprintf(u.stderr, "tokctl: hint: %s\n", hint)
 	}
 	return code
 }
 
 func (u *ui) warnf(format string, args ...any) {
+	if u.quiet {
+		return
+	}
 	fmt.Fprintf(u.stderr, "tokctl: warning: "+format+"\n", args...)
 }
 
 func (u *ui) hintf(format string, args ...any) {
+	if u.quiet {
+		return
+	}
 	fmt.Fprintf(u.stderr, "tokctl: hint: "+format+"\n", args...)
 }
 
@@ -44,6 +50,9 @@ func (u *ui) debugf(format string, args ...any) {
 
 // infof writes progress meant for a person (stderr).
 func (u *ui) infof(format string, args ...any) {
+	if u.quiet {
+		return
+	}
 	fmt.Fprintf(u.stderr, format+"\n", args...)
 }
 

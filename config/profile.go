@@ -33,6 +33,10 @@ type Profile struct {
 	Audience     string   `json:"audience,omitempty"`
 	Store        string   `json:"store,omitempty"`
 	RedirectPort int      `json:"redirect_port,omitempty"`
+	// Hosts are the hosts or URL prefixes this profile serves as a git credential helper
+	// ("gitlab.example.com", "https://github.com/acme/"); GitUsername overrides the preset's.
+	Hosts       []string `json:"hosts,omitempty"`
+	GitUsername string   `json:"git_username,omitempty"`
 	// JWKSURL and IssParameter come from discovery: the keys that sign ID tokens, and whether
 	// the server adds iss to its redirects (RFC 9207), which login then requires.
 	JWKSURL      string `json:"jwks_url,omitempty"`
