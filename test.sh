@@ -13,6 +13,7 @@ need() { # need COMMAND PACKAGE: install PACKAGE when COMMAND is missing
 need bash bash
 need git git
 need gcc gcc # the race detector needs cgo
+need curl curl # the curl recipes are tested with the real client
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -21,13 +22,13 @@ go vet ./...
 test -z "$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed" >&2; exit 1; }
 
 step "unit tests (race detector)"
-go test -race -count=1 ./config/ ./creds/ ./flows/ ./lockfile/ ./oauthtest/ ./providers/
+go test -race -count=1 ./config/ ./creds/ ./flows/ ./gitcred/ ./kubeexec/ ./lockfile/ ./oauthtest/ ./providers/
 
 step "benchmark correctness (quick)"
 go run ./bench -quick -out "$(mktemp)"
 
 step "fuzz smoke (${FUZZTIME:=5s} each)"
-for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:FuzzParseMetadata lockfile:FuzzParseOwner; do
+for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:FuzzParseMetadata lockfile:FuzzParseOwner gitcred:FuzzParse kubeexec:FuzzParseExecInfo; do
 	go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "$FUZZTIME" "./${target%%:*}/" >/dev/null
 	echo "ok   ${target}"
 done

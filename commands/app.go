@@ -25,7 +25,7 @@ type IO struct {
 func Main(ctx context.Context, args []string, stdio IO, version string) int {
 	u := &ui{stdout: stdio.Stdout, stderr: stdio.Stderr, stdin: stdio.Stdin}
 	app := newApp(u, version)
-	err := app.RunContext(ctx, intersperse(app, args))
+	err := app.RunContext(ctx, intersperse(app, gitCredentialArgs(args)))
 	if err == nil {
 		return ExitOK
 	}
@@ -68,6 +68,7 @@ Start with "tokctl demo" to watch the race and the fix against a built-in author
 		EnableBashCompletion: true,
 		Before: func(c *cli.Context) error {
 			u.verbose = c.Bool("verbose")
+			u.quiet = c.Bool("quiet")
 			return nil
 		},
 		After: func(c *cli.Context) error {

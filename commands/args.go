@@ -18,6 +18,7 @@ func intersperse(app *cli.App, args []string) []string {
 	out := []string{args[0]}
 	commands, flags := app.Commands, app.Flags
 	var positional []string
+	passthrough := false
 	i := 1
 	for ; i < len(args); i++ {
 		a := args[i]
@@ -36,8 +37,13 @@ func intersperse(app *cli.App, args []string) []string {
 			if cmd := findCommand(commands, a); cmd != nil {
 				out = append(out, a)
 				commands, flags = cmd.Subcommands, cmd.Flags
+				passthrough = passthroughCommands[cmd.Name]
 				continue
 			}
+		}
+		if passthrough { // "tokctl exec mytool -v": everything from mytool on is mytool's
+			i--
+			break
 		}
 		positional = append(positional, a)
 	}
@@ -53,6 +59,10 @@ func intersperse(app *cli.App, args []string) []string {
 	}
 	return out
 }
+
+// passthroughCommands run another program: their first positional argument starts that
+// program's command line, as if "--" stood before it.
+var passthroughCommands = map[string]bool{"exec": true}
 
 func findCommand(commands []*cli.Command, name string) *cli.Command {
 	for _, c := range commands {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // progress shows "waiting … 12s" on stderr, rewritten in place every second, while a person
@@ -16,7 +14,9 @@ func (u *ui) progress(what string) (stop func()) {
 	if !ok {
 		return func() {}
 	}
-	if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err != nil {
+	// A character device: a terminal or console on every OS (or /dev/null, where the
+	// progress line harmlessly disappears); never a file, pipe or socket.
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
 		return func() {}
 	}
 	done := make(chan struct{})

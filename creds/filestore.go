@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -76,11 +75,7 @@ func (s *FileStore) Stamp() string {
 	if err != nil {
 		return ""
 	}
-	ino := uint64(0)
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		ino = sys.Ino
-	}
-	return strconv.FormatUint(ino, 10) + "/" + strconv.FormatInt(st.Size(), 10) + "/" + strconv.FormatInt(st.ModTime().UnixNano(), 10)
+	return strconv.FormatUint(inode(st), 10) + "/" + strconv.FormatInt(st.Size(), 10) + "/" + strconv.FormatInt(st.ModTime().UnixNano(), 10)
 }
 
 // Save implements Store with the atomic sequence: temp file, write, fsync, close, rename,
