@@ -14,6 +14,7 @@ import (
 	"github.com/tokctl/tokctl/config"
 	"github.com/tokctl/tokctl/creds"
 	"github.com/tokctl/tokctl/flows"
+	"github.com/tokctl/tokctl/gitcred"
 	"github.com/tokctl/tokctl/providers"
 )
 
@@ -226,6 +227,11 @@ func validateProfile(prof *config.Profile) error {
 		return usageErrorf("--store keyring is not available in this version; use --store file")
 	default:
 		return usageErrorf("--store must be file, not %q", prof.Store)
+	}
+	for _, h := range prof.Hosts {
+		if _, err := gitcred.ParsePattern(h); err != nil {
+			return usageErrorf("--host %q: %v", h, err)
+		}
 	}
 	if prof.RedirectPort < 0 || prof.RedirectPort > 65535 {
 		return usageErrorf("--redirect-port must be 1-65535")
