@@ -81,15 +81,15 @@ func (u *ui) demo(c *cli.Context) error {
 
 // burstResult is what one burst did, as the authorization server and the callers saw it.
 type burstResult struct {
-	calls, reused, failed, distinct, callers int
-	familyAlive                              bool
-	wall                                     time.Duration
-	firstError                               string
+	calls, failed, distinct, callers int
+	reuse, familyAlive               bool
+	wall                             time.Duration
+	firstError                       string
 }
 
 func (r burstResult) print(w interface{ Write([]byte) (int, error) }) {
 	fmt.Fprintf(w, "   token-endpoint calls     %d\n", r.calls)
-	fmt.Fprintf(w, "   refresh token reused     %d\n", r.reused)
+	fmt.Fprintf(w, "   reuse detected           %s\n", map[bool]string{true: "yes: a refresh token was sent twice", false: "no"}[r.reuse])
 	fmt.Fprintf(w, "   callers failed           %d of %d\n", r.failed, r.callers)
 	if r.distinct >= 0 {
 		fmt.Fprintf(w, "   distinct tokens printed  %d\n", r.distinct)
@@ -153,7 +153,7 @@ func tokctlBurst(ctx context.Context, exe, home string, srv *oauthtest.Server, n
 	}
 	res.distinct = len(distinct)
 	st := srv.Stats()
-	res.calls, res.reused = st.TokenRequests, st.PresentedTwice
+	res.calls, res.reuse = st.TokenRequests, st.ReuseDetected > 0
 	if after, err := creds.NewFileStore(p.CredentialFile("demo")).Load(); err == nil {
 		res.familyAlive = srv.Active(after.RefreshToken)
 	}

@@ -53,7 +53,7 @@ func naiveBurst(ctx context.Context, srv *oauthtest.Server, n int) burstResult {
 	wg.Wait()
 	res.wall = time.Since(start)
 	st := srv.Stats()
-	res.calls, res.reused = st.TokenRequests, st.PresentedTwice
+	res.calls, res.reuse = st.TokenRequests, st.ReuseDetected > 0
 	for _, rt := range winners {
 		res.familyAlive = res.familyAlive || srv.Active(rt)
 	}
