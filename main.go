@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 
@@ -17,7 +18,7 @@ var version = "dev"
 
 func main() {
 	ctx := &signalContext{Context: context.Background()}
-	code := commands.Main(ctx, os.Args, commands.StdIO(), version)
+	code := commands.Main(ctx, os.Args, commands.StdIO(), moduleVersion(version))
 	ctx.stop()
 	os.Exit(code)
 }
@@ -58,4 +59,16 @@ func (c *signalContext) stop() {
 	if ctx := c.signals(false); ctx != nil {
 		c.cancel()
 	}
+}
+
+// moduleVersion is v, or, for a binary built without -ldflags by
+// "go install github.com/tokctl/tokctl@v1.2.3", the module version it was built from.
+func moduleVersion(v string) string {
+	if v != "dev" {
+		return v
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return v
 }

@@ -14,6 +14,8 @@ need bash bash
 need git git
 need gcc gcc # the race detector needs cgo
 need curl curl # the curl recipes are tested with the real client
+need zsh zsh   # completion tests run the real shells
+need fish fish
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -32,6 +34,9 @@ for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:F
 	go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "$FUZZTIME" "./${target%%:*}/" >/dev/null
 	echo "ok   ${target}"
 done
+
+step "release configuration: goreleaser check and two snapshot targets"
+scripts/release-check.sh --quick
 
 step "command-line scripts and real-process tests"
 go test -count=1 ./commands/

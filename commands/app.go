@@ -25,6 +25,9 @@ type IO struct {
 func Main(ctx context.Context, args []string, stdio IO, version string) int {
 	u := &ui{stdout: stdio.Stdout, stderr: stdio.Stderr, stdin: stdio.Stdin}
 	app := newApp(u, version)
+	if len(args) > 1 && args[1] == completeCommand { // the shell completion scripts ask
+		return complete(app, u.stdout, args[2:], os.Getenv)
+	}
 	err := app.RunContext(ctx, intersperse(app, gitCredentialArgs(args)))
 	if err == nil {
 		return ExitOK
@@ -55,17 +58,16 @@ Start with "tokctl demo" to watch the race and the fix against a built-in author
 		Flags: globalFlags(),
 		Commands: []*cli.Command{
 			tokenCommand(u), loginCommand(u), logoutCommand(u), statusCommand(u), importCommand(u), profileCommand(u),
-			gitCredentialCommand(u), kubectlCommand(u), execCommand(u), completionCommand(u), demoCommand(u),
+			gitCredentialCommand(u), kubectlCommand(u), execCommand(u), completionCommand(u), demoCommand(u), manCommand(u),
 		},
-		Writer:               u.stdout,
-		ErrWriter:            u.stderr,
-		Reader:               u.stdin,
-		HideHelpCommand:      true,
-		Suggest:              true,
-		ExitErrHandler:       func(*cli.Context, error) {},
-		OnUsageError:         onUsageError,
-		CommandNotFound:      func(c *cli.Context, name string) { u.commandNotFound = name },
-		EnableBashCompletion: true,
+		Writer:          u.stdout,
+		ErrWriter:       u.stderr,
+		Reader:          u.stdin,
+		HideHelpCommand: true,
+		Suggest:         true,
+		ExitErrHandler:  func(*cli.Context, error) {},
+		OnUsageError:    onUsageError,
+		CommandNotFound: func(c *cli.Context, name string) { u.commandNotFound = name },
 		Before: func(c *cli.Context) error {
 			u.verbose = c.Bool("verbose")
 			u.quiet = c.Bool("quiet")
