@@ -56,17 +56,8 @@ func (b *bench) expiredBurst() (outcome, error) {
 		freshCalls, freshBad = append(freshCalls, srv.Stats().TokenRequests), append(freshBad, t.failed+t.wrong)
 		return wall, nil
 	}
-	for range b.n.refreshWarm { // warm-up: page cache, binary, directory entries
-		if _, err := fresh(); err != nil {
-			return o, err
-		}
-	}
-	for i := range b.n.expiredPairs {
-		e, fr, err := inOrder(i, expired, fresh)
-		if err != nil {
-			return o, fmt.Errorf("expired burst: %w", err)
-		}
-		p.add(e, fr)
+	if err := pairedBursts(&p, b.n.refreshWarm, b.n.expiredPairs, expired, fresh); err != nil {
+		return o, fmt.Errorf("expired burst: %w", err)
 	}
 	o.checkAll("expired burst: token-endpoint calls per burst", calls, 1)
 	o.checkAll("expired burst: failed callers", failed, 0)
@@ -136,17 +127,8 @@ func (b *bench) deadToken() (outcome, error) {
 		freshBad = append(freshBad, t.failed+t.wrong)
 		return wall, nil
 	}
-	for range b.n.refreshWarm {
-		if _, err := fresh(); err != nil {
-			return o, err
-		}
-	}
-	for i := range b.n.deadPairs {
-		d, fr, err := inOrder(i, dead, fresh)
-		if err != nil {
-			return o, fmt.Errorf("dead refresh token: %w", err)
-		}
-		p.add(d, fr)
+	if err := pairedBursts(&p, b.n.refreshWarm, b.n.deadPairs, dead, fresh); err != nil {
+		return o, fmt.Errorf("dead refresh token: %w", err)
 	}
 	o.checkAll("dead refresh token: requests reaching the provider per burst", calls, 1)
 	o.checkAll("dead refresh token: callers not exiting 3", notExit3, 0)
@@ -166,6 +148,24 @@ func (b *bench) deadToken() (outcome, error) {
 
 // inOrder runs a then b on even iterations and b then a on odd ones, returning a's and b's
 // figures in that order whatever ran first.
+// pairedBursts runs warm unmeasured baseline bursts (page cache, binary, directory entries),
+// then n measured pairs of (measured, baseline) in alternating order.
+func pairedBursts(p *pairs, warm, n int, measured, baseline func() (time.Duration, error)) error {
+	for range warm {
+		if _, err := baseline(); err != nil {
+			return err
+		}
+	}
+	for i := range n {
+		m, b, err := inOrder(i, measured, baseline)
+		if err != nil {
+			return err
+		}
+		p.add(m, b)
+	}
+	return nil
+}
+
 func inOrder(i int, a, b func() (time.Duration, error)) (time.Duration, time.Duration, error) {
 	var da, db time.Duration
 	var erra, errb error

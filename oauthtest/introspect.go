@@ -25,23 +25,10 @@ type introspection struct {
 // The caller authenticates as a client does at /token (§2.1 requires some
 // authorization). A token is active exactly when Active reports true.
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, r, http.MethodPost)
+	v, ok := s.tokenParam(w, r, "/introspect")
+	if !ok {
 		return
 	}
-	form, err := parseForm(w, r)
-	if err == nil {
-		err = s.authenticateClient(r, form)
-	}
-	if err == nil && form.Get("token") == "" {
-		err = newError(http.StatusBadRequest, "invalid_request", "missing token")
-	}
-	if err != nil {
-		err.write(w)
-		s.logf("POST /introspect: %s: %s", err.code, err.desc)
-		return
-	}
-	v := form.Get("token")
 	resp := s.introspect(v)
 	s.logf("POST /introspect token=%s: active=%t", fingerprint(v), resp.Active)
 	writeJSON(w, http.StatusOK, resp)

@@ -157,3 +157,25 @@ func formUnescape(v string) string {
 	}
 	return v
 }
+
+// tokenParam reads the "token" parameter of an authenticated POST to /revoke or /introspect
+// (RFC 7009 §2.1, RFC 7662 §2.1); on failure it has answered and logged, and ok is false.
+func (s *Server) tokenParam(w http.ResponseWriter, r *http.Request, endpoint string) (token string, ok bool) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, r, http.MethodPost)
+		return "", false
+	}
+	form, err := parseForm(w, r)
+	if err == nil {
+		err = s.authenticateClient(r, form)
+	}
+	if err == nil && form.Get("token") == "" {
+		err = newError(http.StatusBadRequest, "invalid_request", "missing token")
+	}
+	if err != nil {
+		err.write(w)
+		s.logf("POST %s: %s: %s", endpoint, err.code, err.desc)
+		return "", false
+	}
+	return form.Get("token"), true
+}

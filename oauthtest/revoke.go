@@ -13,23 +13,10 @@ import "net/http"
 // (§2.2): the answer is 200 with an empty body either way, and counts in
 // Stats.Revocations.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, r, http.MethodPost)
+	v, ok := s.tokenParam(w, r, "/revoke")
+	if !ok {
 		return
 	}
-	form, err := parseForm(w, r)
-	if err == nil {
-		err = s.authenticateClient(r, form)
-	}
-	if err == nil && form.Get("token") == "" {
-		err = newError(http.StatusBadRequest, "invalid_request", "missing token")
-	}
-	if err != nil {
-		err.write(w)
-		s.logf("POST /revoke: %s: %s", err.code, err.desc)
-		return
-	}
-	v := form.Get("token")
 	what := s.revoke(v) // counts the revocation
 	s.logf("POST /revoke token=%s: %s", fingerprint(v), what)
 	setNoStore(w.Header())
