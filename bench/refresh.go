@@ -44,17 +44,9 @@ func (b *bench) expiredBurst() (outcome, error) {
 		return wall, nil
 	}
 	fresh := func() (time.Duration, error) {
-		c, err := f.store(time.Hour)
-		if err != nil {
-			return 0, err
-		}
-		wall, res, err := f.tokctlBurst(n)
-		if err != nil {
-			return 0, err
-		}
-		t := tallyTokens(res, c.AccessToken)
-		freshCalls, freshBad = append(freshCalls, srv.Stats().TokenRequests), append(freshBad, t.failed+t.wrong)
-		return wall, nil
+		wall, bad, err := f.freshBurst(n)
+		freshCalls, freshBad = append(freshCalls, srv.Stats().TokenRequests), append(freshBad, bad)
+		return wall, err
 	}
 	if err := pairedBursts(&p, b.n.refreshWarm, b.n.expiredPairs, expired, fresh); err != nil {
 		return o, fmt.Errorf("expired burst: %w", err)
@@ -115,17 +107,9 @@ func (b *bench) deadToken() (outcome, error) {
 		return wall, nil
 	}
 	fresh := func() (time.Duration, error) {
-		c, err := f.store(time.Hour)
-		if err != nil {
-			return 0, err
-		}
-		wall, res, err := f.tokctlBurst(n)
-		if err != nil {
-			return 0, err
-		}
-		t := tallyTokens(res, c.AccessToken)
-		freshBad = append(freshBad, t.failed+t.wrong)
-		return wall, nil
+		wall, bad, err := f.freshBurst(n)
+		freshBad = append(freshBad, bad)
+		return wall, err
 	}
 	if err := pairedBursts(&p, b.n.refreshWarm, b.n.deadPairs, dead, fresh); err != nil {
 		return o, fmt.Errorf("dead refresh token: %w", err)
@@ -195,4 +179,19 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// freshBurst is the baseline burst: n callers on a token valid for an hour. bad counts callers
+// that failed or printed another token than the stored one.
+func (f *fixture) freshBurst(n int) (wall time.Duration, bad int, err error) {
+	c, err := f.store(time.Hour)
+	if err != nil {
+		return 0, 0, err
+	}
+	wall, res, err := f.tokctlBurst(n)
+	if err != nil {
+		return 0, 0, err
+	}
+	t := tallyTokens(res, c.AccessToken)
+	return wall, t.failed + t.wrong, nil
 }
