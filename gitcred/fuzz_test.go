@@ -25,6 +25,7 @@ func FuzzParse(f *testing.F) {
 		"novalue\n",
 		"=\n",
 		"host=*.example.com\nprotocol=HTTPS\n",
+		"protocol=İ\nhost=0\n", // a non-ASCII scheme: Unicode case folding would make it miss itself
 		"host=[::1]:8080\nprotocol=http\npath=/x/\n",
 		"",
 		"\n",

@@ -91,7 +91,7 @@ func ParsePattern(s string) (Pattern, error) {
 	host, path, _ := strings.Cut(rest, "/")
 	p := Pattern{Scheme: strings.ToLower(scheme), Host: normalHost(scheme, host), Path: strings.Trim(path, "/")}
 	switch {
-	case p.Scheme == "" || strings.ContainsAny(p.Scheme, "/:@"):
+	case !validScheme(scheme):
 		return p, fmt.Errorf("host %q: bad scheme", s)
 	case p.Host == "" || strings.ContainsAny(p.Host, "@?#/ \t\n\r\x00"):
 		return p, fmt.Errorf("host %q: want HOST, HOST/PATH or SCHEME://HOST[/PATH]", s)
@@ -99,6 +99,18 @@ func ParsePattern(s string) (Pattern, error) {
 		return p, fmt.Errorf("host %q: bad path", s)
 	}
 	return p, nil
+}
+
+// validScheme reports whether s is an RFC 3986 scheme: a letter, then letters, digits, "+", "-"
+// or ".", all ASCII (so case folding is the ASCII one git uses).
+func validScheme(s string) bool {
+	for i, c := range s {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // String renders the pattern as a URL prefix.
