@@ -22,7 +22,11 @@ type Refresher interface {
 type GrantError struct {
 	Code        string
 	Description string
+	Status      int // the HTTP status of the answer, 0 when unknown
 }
+
+// HTTPStatus returns the HTTP status of the provider's answer, 0 when unknown.
+func (e *GrantError) HTTPStatus() int { return e.Status }
 
 func (e *GrantError) Error() string {
 	if e.Description == "" {

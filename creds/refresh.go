@@ -19,7 +19,9 @@ func (s *Source) refresh(ctx context.Context, c *Credential) (*Credential, error
 	var lastErr error
 	for attempt := 1; ; attempt++ {
 		s.debugf("refreshing (attempt %d, refresh token %s)", attempt, Fingerprint(c.RefreshToken))
+		sent := time.Now()
 		resp, err := s.Refresher.Refresh(ctx, c)
+		s.emit(refreshEvent(c, attempt, time.Since(sent), err))
 		if err == nil {
 			merged := merge(c, resp)
 			if err := s.Store.Save(merged); err != nil {
@@ -77,12 +79,14 @@ func (s *Source) triage(sent *Credential, grant *GrantError) (*Credential, error
 	}
 	if now.RefreshToken != "" && now.RefreshToken != sent.RefreshToken {
 		s.debugf("refresh token %s was rotated by someone else; adopting %s", Fingerprint(sent.RefreshToken), Fingerprint(now.RefreshToken))
+		s.emit(Event{Kind: EventTriage, Outcome: "adopted", Fingerprint: Fingerprint(sent.RefreshToken), Adopted: Fingerprint(now.RefreshToken), Code: grant.Code})
 		if !now.Expired(s.now()) && now.AccessToken != sent.AccessToken {
 			return now, nil, true
 		}
 		return now, nil, false
 	}
 	s.failures().record(sent.RefreshToken, grant, s.now())
+	s.emit(Event{Kind: EventTriage, Outcome: "permanent", Fingerprint: Fingerprint(sent.RefreshToken), Code: grant.Code})
 	return nil, &LoginRequiredError{Reason: "the provider rejected the refresh token", Err: grant}, true
 }
 

@@ -44,6 +44,10 @@ type Source struct {
 	// Warnf receives warnings meant for the user; Debugf diagnostics. Neither is ever given a
 	// token. Both may be nil.
 	Warnf, Debugf func(format string, args ...any)
+	// Events, if set, is told of each refresh attempt, lock wait, stale lock broken and
+	// triage decision (see Event), synchronously: it must be quick and must not fail. The hot
+	// path reports nothing.
+	Events func(Event)
 
 	mu sync.Mutex // single-flight within the process
 }
@@ -81,10 +85,16 @@ func (s *Source) Get(ctx context.Context) (*Credential, error) {
 	var adopted *Credential
 	lctx, cancel := context.WithTimeout(ctx, s.lockTimeout())
 	defer cancel()
+	var holder *lockfile.Owner
+	waitStart := time.Now()
 	lock, err := lockfile.Acquire(lctx, s.LockPath, lockfile.Options{
 		Command: s.Command,
 		Watch:   s.watcher(first, &adopted),
+		Seen:    s.lockObserver(&holder),
 	})
+	if e, ok := lockWaitEvent(holder, time.Since(waitStart), err); ok {
+		s.emit(e)
+	}
 	switch {
 	case errors.Is(err, lockfile.ErrNotNeeded):
 		return s.settledOrErr(adopted, first)

@@ -30,6 +30,10 @@ type ProviderError struct {
 	Description string
 }
 
+// HTTPStatus and OAuthCode let callers that cannot import flows (creds' events) read the answer.
+func (e *ProviderError) HTTPStatus() int   { return e.Status }
+func (e *ProviderError) OAuthCode() string { return e.Code }
+
 func (e *ProviderError) Error() string {
 	msg := fmt.Sprintf("token endpoint answered HTTP %d", e.Status)
 	if e.Code != "" {
@@ -116,7 +120,7 @@ func (r *Refresher) classify(resp *http.Response, tr tokenResponse) error {
 	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"))
 	switch {
 	case tr.Error != "" && r.isGrantError(tr.Error, tr.Description):
-		return &creds.GrantError{Code: tr.Error, Description: tr.Description}
+		return &creds.GrantError{Code: tr.Error, Description: tr.Description, Status: resp.StatusCode}
 	case tr.Error == "temporarily_unavailable" || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		return &creds.TransientError{Err: &ProviderError{resp.StatusCode, tr.Error, tr.Description}, RetryAfter: retryAfter}
 	}

@@ -78,6 +78,10 @@ type Options struct {
 	// be judged (garbage, or a pid on another host) may sit before it counts
 	// as stale. Default 60s.
 	StaleForeign time.Duration
+	// Seen, if set, is told the holder Acquire waits for (broken=false, once per lock file
+	// seen held) and the record of each stale lock it removes (broken=true). It is called
+	// from Acquire's goroutine.
+	Seen func(holder Owner, broken bool)
 }
 
 func (o Options) withDefaults() Options {

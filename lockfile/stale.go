@@ -102,5 +102,8 @@ func breakStale(ctx context.Context, path string, j judgement, opt Options, seen
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("remove stale lock file: %w", err)
 	}
+	if opt.Seen != nil {
+		opt.Seen(again.owner, true)
+	}
 	return true, nil
 }

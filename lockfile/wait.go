@@ -53,6 +53,7 @@ type waiter struct {
 	opt  Options
 	last judgement // latest verdict on an existing file, to name the holder
 	seen sighting
+	told os.FileInfo // the lock file whose holder was last passed to opt.Seen
 }
 
 func (w *waiter) wait() (*Lock, error) {
@@ -79,6 +80,10 @@ func (w *waiter) wait() (*Lock, error) {
 			continue // released between our create and our look: go again
 		}
 		w.last = j
+		if w.opt.Seen != nil && j.state == stateHeld && j.owner.PID > 0 && (w.told == nil || !os.SameFile(w.told, j.info)) {
+			w.told = j.info // once per lock file, when its record names the holder
+			w.opt.Seen(j.owner, false)
+		}
 		if j.state == stateStale {
 			retry, err := breakStale(w.ctx, w.path, j, w.opt, &w.seen)
 			if err != nil {
