@@ -57,7 +57,7 @@ refreshes it (a lock file beside the credential); the others wait and print the 
 Start with "tokctl demo" to watch the race and the fix against a built-in authorization server.`,
 		Flags: globalFlags(),
 		Commands: []*cli.Command{
-			tokenCommand(u), loginCommand(u), logoutCommand(u), statusCommand(u), importCommand(u), profileCommand(u),
+			tokenCommand(u), loginCommand(u), logoutCommand(u), statusCommand(u), importCommand(u), profileCommand(u), storeCommand(u),
 			gitCredentialCommand(u), kubectlCommand(u), execCommand(u), completionCommand(u), demoCommand(u), manCommand(u),
 		},
 		Writer:          u.stdout,

@@ -50,6 +50,7 @@ func classify(err error) (code int, hint string) {
 		corrupt *creds.CorruptError
 		perm    *creds.PermissionError
 		perr    *flows.ProviderError
+		kerr    *creds.KeyringError
 	)
 	switch {
 	case errors.As(err, &ue):
@@ -66,6 +67,8 @@ func classify(err error) (code int, hint string) {
 		return ExitError, "the file was left untouched; inspect it, or move it aside and log in again"
 	case errors.As(err, &perm):
 		return ExitError, fmt.Sprintf("run \"chmod 600 %s\"", perm.Path)
+	case errors.As(err, &kerr):
+		return ExitError, keyringHint(kerr)
 	case errors.Is(err, config.ErrNoProfile):
 		return ExitUsage, "list profiles with \"tokctl profile list\"; create one with \"tokctl profile set NAME ...\""
 	case errors.As(err, &perr) && (perr.Code == "invalid_client" || perr.Code == "unauthorized_client"):

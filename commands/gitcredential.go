@@ -187,7 +187,7 @@ func (u *ui) gitGet(c *cli.Context, p config.Paths, prof *config.Profile, req *g
 	if minTTL == 0 {
 		minTTL = -1 // creds.Source: zero means the default, negative means none
 	}
-	store := creds.NewFileStore(p.CredentialFile(prof.Name))
+	store := openStore(p, prof, keyringTimeout)
 	src, err := u.source(p, prof, store, minTTL, c.Duration("lock-timeout"))
 	if err != nil {
 		u.fail(err)
@@ -254,7 +254,7 @@ func (u *ui) gitErase(ctx context.Context, p config.Paths, prof *config.Profile,
 	if req.Credential != "" {
 		rejected = req.Credential
 	}
-	store := creds.NewFileStore(p.CredentialFile(prof.Name))
+	store := openStore(p, prof, keyringTimeout)
 	forget := func(c *creds.Credential) bool {
 		return c.AccessToken != "" && (rejected == "" || c.AccessToken == rejected) &&
 			(c.Expiry.IsZero() || c.Expiry.After(time.Now()))

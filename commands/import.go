@@ -62,7 +62,7 @@ func (u *ui) importCredential(c *cli.Context) error {
 	if err := config.EnsurePrivateDir(p.CredentialDir()); err != nil {
 		return err
 	}
-	src := &creds.Source{Store: creds.NewFileStore(p.CredentialFile(prof.Name)), LockPath: p.LockFile(prof.Name), Command: "tokctl import"}
+	src := &creds.Source{Store: openStore(p, prof, keyringTimeout), LockPath: p.LockFile(prof.Name), Command: "tokctl import"}
 	if err := src.Replace(c.Context, cred); err != nil {
 		return err
 	}

@@ -123,7 +123,7 @@ func (u *ui) profileToken(ctx context.Context, c *cli.Context, r tokenRequest) (
 	if err != nil {
 		return nil, err
 	}
-	src, err := u.source(p, prof, creds.NewFileStore(p.CredentialFile(prof.Name)), r.minTTL, r.lockTimeout)
+	src, err := u.source(p, prof, openStore(p, prof, keyringTimeout), r.minTTL, r.lockTimeout)
 	if err != nil {
 		return nil, err
 	}

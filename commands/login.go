@@ -62,7 +62,7 @@ func (u *ui) login(ctx context.Context, p config.Paths, prof *config.Profile, mo
 	if err := config.EnsurePrivateDir(p.CredentialDir()); err != nil {
 		return nil, err
 	}
-	store := creds.NewFileStore(p.CredentialFile(prof.Name))
+	store := openStore(p, prof, interactiveKeyringTimeout)
 	before := store.Stamp()
 	other := func() *creds.Credential { // a login that finished while we waited
 		if store.Stamp() == before {

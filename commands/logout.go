@@ -34,7 +34,7 @@ func (u *ui) logout(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store := creds.NewFileStore(p.CredentialFile(prof.Name))
+	store := openStore(p, prof, keyringTimeout)
 	cred, err := store.Load()
 	if errors.Is(err, creds.ErrNotFound) {
 		u.infof("tokctl: profile %q is not logged in", prof.Name)

@@ -72,7 +72,7 @@ Examples:
 			&cli.StringFlag{Name: "grant", Usage: "`GRANT`: authorization_code (default) or client_credentials for a service account"},
 			&cli.StringSliceFlag{Name: "scope", Usage: "`SCOPE` to request (repeat the flag for more)"},
 			&cli.StringFlag{Name: "audience", Usage: "`AUDIENCE` parameter (Auth0)"},
-			&cli.StringFlag{Name: "store", Usage: "where the credential is kept: `file`"},
+			&cli.StringFlag{Name: "store", Usage: "where the credential is kept: `STORE` file (0600, default), keyring (the OS keychain) or auto (the keychain when one answers, else the file)"},
 			&cli.StringSliceFlag{Name: "host", Usage: "`HOST` or URL prefix this profile serves to git (repeat the flag for more)"},
 			&cli.StringFlag{Name: "git-username", Usage: "`NAME` tokctl gives git as the username (default: the preset's)"},
 			&cli.IntFlag{Name: "redirect-port", Usage: "fixed loopback redirect `PORT` for login (providers that need an exact redirect URI)"},
@@ -103,8 +103,17 @@ func (u *ui) profileSet(c *cli.Context) error {
 	if err != nil {
 		return &userError{code: ExitUsage, err: err}
 	}
+	oldStore := prof.Store
 	if err := applyProfileFlags(c, prof); err != nil {
 		return err
+	}
+	if c.IsSet("store") {
+		if err := u.resolveStore(p, prof); err != nil {
+			return err
+		}
+		if err := keepsCredential(p, name, oldStore, prof.Store); err != nil {
+			return err
+		}
 	}
 	if err := p.SaveProfile(prof); err != nil {
 		return err
@@ -222,11 +231,9 @@ func validateProfile(prof *config.Profile) error {
 		return usageErrorf("--grant must be authorization_code or client_credentials, not %q", prof.Grant)
 	}
 	switch prof.Store {
-	case "", "file":
-	case "keyring":
-		return usageErrorf("--store keyring is not available in this version; use --store file")
+	case "", "file", "keyring", "auto":
 	default:
-		return usageErrorf("--store must be file, not %q", prof.Store)
+		return usageErrorf("--store must be file, keyring or auto, not %q", prof.Store)
 	}
 	for _, h := range prof.Hosts {
 		if _, err := gitcred.ParsePattern(h); err != nil {
@@ -273,8 +280,8 @@ func (u *ui) profileShow(c *cli.Context) error {
 	out := struct {
 		Name string `json:"name"`
 		*config.Profile
-		Credential string `json:"credential_file"`
-	}{prof.Name, prof, p.CredentialFile(prof.Name)}
+		Credential string `json:"credential"`
+	}{prof.Name, prof, openStore(p, prof, keyringTimeout).Location()}
 	enc := json.NewEncoder(u.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
@@ -289,11 +296,12 @@ func (u *ui) profileRemove(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.LoadProfile(name); err != nil {
+	prof, err := p.LoadProfile(name)
+	if err != nil {
 		return &userError{code: ExitUsage, err: err, hint: hintFor(err)}
 	}
 	if _, err := os.Stat(p.CredentialDir()); err == nil {
-		src := &creds.Source{Store: creds.NewFileStore(p.CredentialFile(name)), LockPath: p.LockFile(name), Command: "tokctl profile remove"}
+		src := &creds.Source{Store: openStore(p, prof, keyringTimeout), LockPath: p.LockFile(name), Command: "tokctl profile remove"}
 		if err := src.Delete(c.Context); err != nil {
 			return err
 		}
@@ -303,4 +311,18 @@ func (u *ui) profileRemove(c *cli.Context) error {
 	}
 	u.infof("removed profile %q and its stored credential (not revoked at the provider)", name)
 	return nil
+}
+
+// keepsCredential refuses to switch a profile's store under a credential it holds: that
+// credential would be left behind. "tokctl store migrate" moves it.
+func keepsCredential(p config.Paths, name, from, to string) error {
+	if storeName(from) == storeName(to) {
+		return nil
+	}
+	old := storeOfKind(p, name, from, keyringTimeout)
+	if _, err := old.Load(); errors.Is(err, creds.ErrNotFound) {
+		return nil
+	}
+	return withHint(ExitUsage, fmt.Errorf("profile %q keeps a credential in %s", name, old.Location()),
+		fmt.Sprintf("move it with \"tokctl store migrate --profile %s --to %s\"", name, storeName(to)))
 }

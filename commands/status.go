@@ -51,7 +51,7 @@ func (u *ui) status(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store := creds.NewFileStore(p.CredentialFile(prof.Name))
+	store := openStore(p, prof, keyringTimeout)
 	r := statusReport{Profile: prof.Name, Provider: orString(prof.Provider, "generic"), Store: orString(prof.Store, "file"), Location: store.Location()}
 	cred, err := store.Load()
 	switch {

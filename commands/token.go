@@ -73,7 +73,7 @@ func (u *ui) token(c *cli.Context) error {
 		if p, prof, err = loadProfile(c); err != nil {
 			return err
 		}
-		src, err = u.source(p, prof, creds.NewFileStore(p.CredentialFile(prof.Name)), minTTL, c.Duration("lock-timeout"))
+		src, err = u.source(p, prof, openStore(p, prof, keyringTimeout), minTTL, c.Duration("lock-timeout"))
 		hint = fmt.Sprintf("run \"tokctl login --profile %s\" (or \"tokctl import --profile %s FILE\")", prof.Name, prof.Name)
 	}
 	if err != nil {

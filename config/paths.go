@@ -52,6 +52,17 @@ func (p Paths) CredentialFile(name string) string {
 	return filepath.Join(p.CredentialDir(), name+".json")
 }
 
+// KeyringService is the service name of tokctl's keychain items.
+const KeyringService = "tokctl"
+
+// KeyringAccount names profile name's keychain item. It carries the state directory, so that
+// two tokctl homes (TOKCTL_HOME) never share an item.
+func (p Paths) KeyringAccount(name string) string { return name + "@" + p.State }
+
+// KeyringStamp is the small non-secret file the keychain store rewrites after each change, so
+// that callers waiting for a sibling's refresh notice it without asking the keychain.
+func (p Paths) KeyringStamp(name string) string { return p.CredentialFile(name) + ".keyring" }
+
 // CredentialDir holds the credentials and their lock files; it is kept at mode 0700.
 func (p Paths) CredentialDir() string { return filepath.Join(p.State, "credentials") }
 

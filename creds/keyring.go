@@ -29,7 +29,7 @@ type KeyringError struct {
 }
 
 func (e *KeyringError) Error() string {
-	return fmt.Sprintf("keychain %s of %s failed: %v", e.Op, e.Location, e.Err)
+	return fmt.Sprintf("cannot %s %s: %v", e.Op, e.Location, e.Err)
 }
 
 func (e *KeyringError) Unwrap() error { return e.Err }
@@ -71,8 +71,10 @@ type keyringBackend interface {
 type goKeyring struct{}
 
 func (goKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
-func (goKeyring) Set(service, user, password string) error { return keyring.Set(service, user, password) }
-func (goKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
+func (goKeyring) Set(service, user, password string) error {
+	return keyring.Set(service, user, password)
+}
+func (goKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
 
 // Location implements Store.
 func (s *KeyringStore) Location() string {

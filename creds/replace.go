@@ -9,7 +9,7 @@ import (
 // Replace stores c as the new credential (after a login or an import) under the lock, so that
 // it cannot interleave with a refresh in flight, and forgets any recorded refresh failure.
 func (s *Source) Replace(ctx context.Context, c *Credential) error {
-	return s.locked(ctx, func() error {
+	return s.Locked(ctx, func() error {
 		if err := s.Store.Save(c); err != nil {
 			return err
 		}
@@ -20,13 +20,16 @@ func (s *Source) Replace(ctx context.Context, c *Credential) error {
 
 // Delete removes the stored credential under the lock, with its recorded refresh failure.
 func (s *Source) Delete(ctx context.Context) error {
-	return s.locked(ctx, func() error {
+	return s.Locked(ctx, func() error {
 		s.failures().clear()
 		return s.Store.Delete()
 	})
 }
 
-func (s *Source) locked(ctx context.Context, fn func() error) error {
+// Locked runs fn holding the Source's lock (and its single-flight mutex), for changes to the
+// stored credential that must not interleave with a refresh: a login, an import, a move
+// between stores. It waits at most LockTimeout.
+func (s *Source) Locked(ctx context.Context, fn func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	lctx, cancel := context.WithTimeout(ctx, s.lockTimeout())
