@@ -50,6 +50,14 @@ scripts/release-check.sh --quick
 step "command-line scripts and real-process tests"
 go test -count=1 ./commands/
 
+step "keychain store against a real Secret Service (gnome-keyring in a private D-Bus session)"
+need dbus-run-session dbus-daemon
+need gnome-keyring-daemon gnome-keyring
+need secret-tool libsecret-tools
+# TOKCTL_TEST_KEYRING=1 turns the keychain tests' "no Secret Service" skip into a failure.
+dbus-run-session -- sh -c 'echo -n tokctl-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
+	TOKCTL_TEST_KEYRING=1 go test -count=1 -run Keyring ./creds/ ./commands/' 2> >(grep -v "Failed to set fd limit" >&2)
+
 step "end-to-end: real Ory Hydra, tokctl processes, headless Chromium (e2e/, design.md §8)"
 need chromium chromium
 (cd e2e && go vet ./... && hydra="$(./hydra.sh)" && TOKCTL_E2E_HYDRA="$hydra" go test -count=1 ./...)
