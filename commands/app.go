@@ -57,8 +57,8 @@ refreshes it (a lock file beside the credential); the others wait and print the 
 Start with "tokctl demo" to watch the race and the fix against a built-in authorization server.`,
 		Flags: globalFlags(),
 		Commands: []*cli.Command{
-			tokenCommand(u), loginCommand(u), logoutCommand(u), statusCommand(u), importCommand(u), profileCommand(u), storeCommand(u),
-			gitCredentialCommand(u), kubectlCommand(u), execCommand(u), completionCommand(u), demoCommand(u), manCommand(u),
+			tokenCommand(u), loginCommand(u), logoutCommand(u), statusCommand(u), importCommand(u), profileCommand(u), storeCommand(u), doctorCommand(u),
+			gitCredentialCommand(u), kubectlCommand(u), execCommand(u), completionCommand(u), diagnoseCommand(u), demoCommand(u), manCommand(u),
 		},
 		Writer:          u.stdout,
 		ErrWriter:       u.stderr,
@@ -71,6 +71,7 @@ Start with "tokctl demo" to watch the race and the fix against a built-in author
 		Before: func(c *cli.Context) error {
 			u.verbose = c.Bool("verbose")
 			u.quiet = c.Bool("quiet")
+			u.noEventLog = c.Bool("no-event-log")
 			return nil
 		},
 		After: func(c *cli.Context) error {
@@ -94,6 +95,7 @@ func uniform(u *ui, cmd *cli.Command) {
 	cmd.Before = func(c *cli.Context) error {
 		u.verbose = u.verbose || c.Bool("verbose")
 		u.quiet = u.quiet || c.Bool("quiet")
+		u.noEventLog = u.noEventLog || c.Bool("no-event-log")
 		return nil
 	}
 	for _, sub := range cmd.Subcommands {
@@ -108,6 +110,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Value: "default", Usage: "profile `NAME`", EnvVars: []string{"TOKCTL_PROFILE"}},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "diagnostics on stderr (tokens are never printed)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only errors on stderr (for cron): no warnings, progress or hints"},
+		&cli.BoolFlag{Name: "no-event-log", Usage: "do not append refresh, lock and login events to STATE/events.jsonl (also " + noEventLogEnv + "=1)"},
 	}
 }
 

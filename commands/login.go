@@ -101,6 +101,7 @@ func (u *ui) login(ctx context.Context, p config.Paths, prof *config.Profile, mo
 	if err := src.Replace(ctx, cred); err != nil {
 		return nil, err
 	}
+	u.loginEvent(p, prof, cred)
 	who := ""
 	if claims, err := flows.ParseClaims(cred.IDToken); err == nil && claims.Who() != "" {
 		who = " as " + claims.Who()

@@ -128,6 +128,6 @@ func (u *ui) source(p config.Paths, prof *config.Profile, store creds.Store, min
 	return &creds.Source{
 		Store: store, Refresher: r, LockPath: p.LockFile(prof.Name),
 		MinTTL: minTTL, LockTimeout: lockTimeout, Command: "tokctl token",
-		Warnf: u.warnf, Debugf: u.debugf,
+		Warnf: u.warnf, Debugf: u.debugf, Events: u.eventHook(p, prof),
 	}, nil
 }

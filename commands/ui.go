@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/tokctl/tokctl/eventlog"
 )
 
 // ui owns everything tokctl writes: data to stdout, messages to stderr.
@@ -12,6 +14,8 @@ type ui struct {
 	stdout, stderr  io.Writer
 	verbose, quiet  bool
 	commandNotFound string
+	noEventLog      bool          // --no-event-log
+	events          *eventlog.Log // opened on the first event (eventlog.go)
 }
 
 // fail reports err on stderr with its hint and returns the exit code.
