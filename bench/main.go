@@ -96,6 +96,7 @@ func run() int {
 		{"3 expired burst", b.expiredBurst},
 		{"4 handoff after SIGKILL", b.handoff},
 		{"5 dead refresh token", b.deadToken},
+		{"6 keychain hot path", b.keyringHotPath},
 	}
 	for _, s := range scenarios {
 		t := time.Now()
