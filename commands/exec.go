@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -56,14 +57,14 @@ Examples:
 	}
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) }) // on first use: not at every start
 
 func (u *ui) exec(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usageErrorf("exec needs a command: tokctl exec [--env NAME] -- COMMAND [ARG...]")
 	}
 	name := c.String("env")
-	if !envName.MatchString(name) {
+	if !envName().MatchString(name) {
 		return usageErrorf("--env %q is not an environment variable name (letters, digits and _, not starting with a digit)", name)
 	}
 	minTTL := c.Duration("min-ttl")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // User describes the kubeconfig user that runs a credential plugin.
@@ -47,7 +48,8 @@ func KubeconfigYAML(u User) string {
 }
 
 // plainYAML matches strings safe to write unquoted: names, paths and flags such as --profile.
-var plainYAML = regexp.MustCompile(`^(--?)?[A-Za-z_/][A-Za-z0-9_./-]*$`)
+// Compiled on first use: every tokctl start would pay for it otherwise, hot path included.
+var plainYAML = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(--?)?[A-Za-z_/][A-Za-z0-9_./-]*$`) })
 
 // yamlString writes s as a YAML string: plain when YAML cannot read it as anything else,
 // otherwise double-quoted (a JSON string is a valid YAML double-quoted scalar). Numbers and the
@@ -57,7 +59,7 @@ func yamlString(s string) string {
 	switch strings.ToLower(s) {
 	case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
 	default:
-		if plainYAML.MatchString(s) {
+		if plainYAML().MatchString(s) {
 			return s
 		}
 	}
