@@ -84,6 +84,9 @@ func startStack(bin, work string) (*hydraStack, error) {
 		"OAUTH2_EXPOSE_INTERNAL_ERRORS=true",
 		"LOG_LEVEL=warn", "LOG_FORMAT=text",
 	}
+	if level := os.Getenv("TOKCTL_E2E_HYDRA_LOG"); level != "" { // e.g. info: every request, as JSON
+		s.cmd.Env = append(s.cmd.Env, "LOG_LEVEL="+level, "LOG_FORMAT=json")
+	}
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test binary
 	if err := s.cmd.Start(); err != nil {
