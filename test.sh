@@ -30,7 +30,7 @@ step "benchmark correctness (quick)"
 go run ./bench -quick -out "$(mktemp)"
 
 step "fuzz smoke (${FUZZTIME:=5s} each)"
-for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:FuzzParseMetadata lockfile:FuzzParseOwner gitcred:FuzzParse kubeexec:FuzzParseExecInfo; do
+for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:FuzzParseMetadata lockfile:FuzzParseOwner gitcred:FuzzParse kubeexec:FuzzParseExecInfo config:FuzzParseProfile config:FuzzCheckEndpoint flows:FuzzCheckPasted flows:FuzzParseRetryAfter flows:FuzzParseClaims; do
 	log=$(mktemp)
 	fuzz() { go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "$FUZZTIME" "./${target%%:*}/" >"$log" 2>&1; }
 	# A fuzzing engine hiccup on a loaded machine passes on a second try; a real finding is saved

@@ -50,6 +50,7 @@ func classify(err error) (code int, hint string) {
 		corrupt *creds.CorruptError
 		perm    *creds.PermissionError
 		perr    *flows.ProviderError
+		link    *creds.SymlinkError
 		kerr    *creds.KeyringError
 	)
 	switch {
@@ -65,6 +66,8 @@ func classify(err error) (code int, hint string) {
 		return ExitUnavailable, "the provider may be down or unreachable; retry later (run with -v for details)"
 	case errors.As(err, &corrupt):
 		return ExitError, "the file was left untouched; inspect it, or move it aside and log in again"
+	case errors.As(err, &link):
+		return ExitError, fmt.Sprintf("put the file itself at %s; \"tokctl token --creds-file\" follows links deliberately", link.Path)
 	case errors.As(err, &perm):
 		return ExitError, fmt.Sprintf("run \"chmod 600 %s\"", perm.Path)
 	case errors.As(err, &kerr):

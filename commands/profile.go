@@ -79,6 +79,7 @@ Examples:
 			&cli.StringFlag{Name: "tenant", Usage: "`TENANT` for presets with a tenant in their URLs (microsoft)"},
 			&cli.StringFlag{Name: "domain", Usage: "`HOST` for presets on a per-customer domain (okta, auth0, keycloak)"},
 			&cli.StringFlag{Name: "realm", Usage: "`REALM` for keycloak"},
+			&cli.BoolFlag{Name: "allow-insecure-http", Usage: "accept plain http:// endpoints on non-loopback hosts (tokens cross the network in the clear)"},
 		),
 		Action: func(c *cli.Context) error { return u.profileSet(c) },
 	}
@@ -119,6 +120,9 @@ func (u *ui) profileSet(c *cli.Context) error {
 		return err
 	}
 	u.infof("saved profile %q (provider %s, token endpoint %s)", name, orString(prof.Provider, "generic"), prof.TokenURL)
+	if prof.AllowInsecureHTTP {
+		u.warnf("profile %q allows plain http endpoints: its tokens may cross the network unencrypted", name)
+	}
 	return nil
 }
 
@@ -145,6 +149,9 @@ func applyProfileFlags(c *cli.Context, prof *config.Profile) error {
 	}
 	if c.IsSet("redirect-port") {
 		prof.RedirectPort = c.Int("redirect-port")
+	}
+	if c.IsSet("allow-insecure-http") {
+		prof.AllowInsecureHTTP = c.Bool("allow-insecure-http")
 	}
 	preset, ok := providers.Lookup(prof.Provider)
 	if !ok {
@@ -216,7 +223,7 @@ func validateProfile(prof *config.Profile) error {
 		if v == "" {
 			continue
 		}
-		if err := config.CheckEndpoint(flag, v); err != nil {
+		if err := config.CheckEndpointInsecure(flag, v, prof.AllowInsecureHTTP); err != nil {
 			return &userError{code: ExitUsage, err: err}
 		}
 	}

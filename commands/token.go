@@ -35,12 +35,14 @@ Examples:
 		Flags: withGlobals(
 			&cli.DurationFlag{Name: "min-ttl", Value: creds.DefaultMinTTL, Usage: "refresh when the token is valid for less than `DURATION`"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: creds.DefaultLockTimeout, Usage: "give up waiting for another refresh after `DURATION` (exit 4)"},
+			&cli.DurationFlag{Name: "timeout", Value: creds.DefaultRefreshTimeout, Usage: "give up on the provider after `DURATION`, retries included (exit 5, or the old token while it works)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "token", Usage: "`FORMAT`: token, header (Authorization: Bearer …) or json"},
 			&cli.StringFlag{Name: "creds-file", Usage: "refresh the credential file at `PATH` owned by another program instead of a profile"},
 			&cli.StringFlag{Name: "token-url", Usage: "with --creds-file: the token endpoint `URL`"},
 			&cli.StringFlag{Name: "client-id", Usage: "with --creds-file: the OAuth2 client `ID`"},
 			&cli.StringFlag{Name: "client-secret-env", Usage: "with --creds-file: read the client secret from environment variable `VAR`"},
 			&cli.StringFlag{Name: "provider", Usage: "with --creds-file: provider preset `P` for its quirks (default generic)"},
+			&cli.BoolFlag{Name: "allow-insecure-http", Usage: "with --creds-file: allow a plain http:// --token-url on a non-loopback host"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "when a login is required, run it (browser) instead of exiting 3"},
 		),
 		Action: func(c *cli.Context) error { return u.token(c) },
@@ -79,6 +81,7 @@ func (u *ui) token(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	src.RefreshTimeout = c.Duration("timeout")
 	cred, err := src.Get(c.Context)
 	var login *creds.LoginRequiredError
 	if errors.As(err, &login) && c.Bool("interactive") && prof != nil {
@@ -104,7 +107,14 @@ func (u *ui) foreignSource(c *cli.Context, path string, minTTL time.Duration) (*
 	if err != nil {
 		return nil, usageErrorf("--creds-file %q: %v", path, err)
 	}
-	if err := config.CheckEndpoint("--token-url", c.String("token-url")); err != nil && c.String("token-url") != "" {
+	// A symbolic link is followed deliberately, once, here: the file another program owns may
+	// be linked from elsewhere (dotfiles). The lock (TARGET.lock), the temporary file and the
+	// rename then all happen beside the real file, which is rewritten in place of being
+	// replaced by a regular file where the link was.
+	if target, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = target
+	}
+	if err := config.CheckEndpointInsecure("--token-url", c.String("token-url"), c.Bool("allow-insecure-http")); err != nil && c.String("token-url") != "" {
 		return nil, &userError{code: ExitUsage, err: err}
 	}
 	secret, err := clientSecret(c.String("client-secret-env"), "")

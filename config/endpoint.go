@@ -10,13 +10,18 @@ import (
 
 // CheckEndpoint accepts an absolute https URL, or http on a loopback host (127.0.0.0/8, ::1,
 // localhost): tokens and refresh tokens are never sent in the clear over a network.
-func CheckEndpoint(flag, raw string) error {
+func CheckEndpoint(flag, raw string) error { return CheckEndpointInsecure(flag, raw, false) }
+
+// CheckEndpointInsecure is CheckEndpoint that, when allowHTTP is set (the user said
+// --allow-insecure-http), also accepts plain http on any host: a lab identity provider without
+// TLS, at the user's explicit risk.
+func CheckEndpointInsecure(flag, raw string, allowHTTP bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return fmt.Errorf("%s %q: want an absolute https:// URL", flag, raw)
 	}
-	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
-		return fmt.Errorf("%s %q: plain http is allowed only for loopback hosts; use https", flag, raw)
+	if u.Scheme == "http" && !allowHTTP && !IsLoopback(u.Hostname()) {
+		return fmt.Errorf("%s %q: plain http is allowed only for loopback hosts; use https (or --allow-insecure-http)", flag, raw)
 	}
 	return nil
 }

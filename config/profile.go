@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -41,6 +42,9 @@ type Profile struct {
 	// the server adds iss to its redirects (RFC 9207), which login then requires.
 	JWKSURL      string `json:"jwks_url,omitempty"`
 	IssParameter bool   `json:"iss_parameter,omitempty"`
+	// AllowInsecureHTTP accepts plain http:// endpoints on non-loopback hosts
+	// (profile set --allow-insecure-http): refresh tokens then cross the network in the clear.
+	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
 }
 
 // ErrNoProfile means the named profile does not exist.
@@ -72,11 +76,20 @@ func (p Paths) LoadProfile(name string) (*Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read profile: %w", err)
 	}
+	return parseProfile(name, path, data)
+}
+
+// parseProfile reads a profile file's content: one JSON object of known fields (a typo in a
+// hand-edited file is an error, not a silently ignored setting), nothing after it.
+func parseProfile(name, path string, data []byte) (*Profile, error) {
 	prof := &Profile{Name: name}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(prof); err != nil {
 		return nil, fmt.Errorf("profile %s is not valid: %w", path, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("profile %s is not valid: more than one JSON value", path)
 	}
 	return prof, nil
 }

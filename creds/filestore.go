@@ -17,6 +17,12 @@ const maxCredentialSize = 1 << 20
 // FileStore keeps a credential as JSON in one file, mode 0600 in a 0700 directory.
 // Save writes a temporary file in the same directory, fsyncs, closes, renames it over the old
 // file and fsyncs the directory, so a crash leaves the old file or the new one.
+//
+// Path must name the file itself: Load and Save refuse a symbolic link (*SymlinkError) rather
+// than read a credential from, or write tokens to, wherever the link points, and rather than
+// silently replace the link with a regular file on the first save. A caller that means to
+// follow a link (tokctl token --creds-file) resolves it first and gives the target's path,
+// so that the lock, the temporary file and the rename all happen beside the real file.
 type FileStore struct {
 	Path string
 	// Now stamps expires_in-shaped files on Save; nil means time.Now.
@@ -34,10 +40,17 @@ func (s *FileStore) Location() string { return s.Path }
 // Load implements Store. A zero-byte, truncated or non-JSON file is a *CorruptError, a file
 // readable by group or others a *PermissionError; neither is ever read as "no credential".
 func (s *FileStore) Load() (*Credential, error) {
-	f, err := os.Open(s.Path)
+	lst, err := os.Lstat(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", s.Path, ErrNotFound)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("read credential: %w", err)
+	}
+	if lst.Mode()&fs.ModeSymlink != 0 {
+		return nil, symlinkError(s.Path)
+	}
+	f, err := os.Open(s.Path)
 	if err != nil {
 		return nil, fmt.Errorf("read credential: %w", err)
 	}
@@ -45,6 +58,9 @@ func (s *FileStore) Load() (*Credential, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read credential: %w", err)
+	}
+	if !os.SameFile(lst, st) { // replaced between the two looks: judge what was opened again
+		return s.Load()
 	}
 	if !st.Mode().IsRegular() {
 		return nil, &CorruptError{s.Path, fmt.Errorf("not a regular file (%s)", st.Mode().Type())}
@@ -88,6 +104,9 @@ func (s *FileStore) Save(c *Credential) error {
 	data, err := c.encode(now())
 	if err != nil {
 		return fmt.Errorf("encode credential: %w", err)
+	}
+	if st, err := os.Lstat(s.Path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		return symlinkError(s.Path)
 	}
 	dir := filepath.Dir(s.Path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -143,4 +162,19 @@ func syncDir(dir string) error {
 		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// SymlinkError reports a credential path that is a symbolic link; see FileStore.
+type SymlinkError struct {
+	Path   string
+	Target string // what the link points to, as read; empty if unreadable
+}
+
+func (e *SymlinkError) Error() string {
+	return fmt.Sprintf("credential %s is a symbolic link to %q; tokctl does not follow links to credentials", e.Path, e.Target)
+}
+
+func symlinkError(path string) error {
+	target, _ := os.Readlink(path)
+	return &SymlinkError{Path: path, Target: target}
 }

@@ -102,3 +102,44 @@ func TestStampChangesOnSave(t *testing.T) {
 		t.Fatal("stamp unchanged after a save (rename gives a new inode)")
 	}
 }
+
+// tokctl's own store never follows a symbolic link: Load and Save refuse it and leave both the
+// link and its target alone.
+func TestSymlinkIsRefused(t *testing.T) {
+	s := newStore(t)
+	elsewhere := filepath.Join(t.TempDir(), "elsewhere.json")
+	if err := NewFileStore(elsewhere).Save(&Credential{AccessToken: "a", RefreshToken: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(elsewhere)
+	os.MkdirAll(filepath.Dir(s.Path), 0o700)
+	if err := os.Symlink(elsewhere, s.Path); err != nil {
+		t.Fatal(err)
+	}
+	var link *SymlinkError
+	if _, err := s.Load(); !errors.As(err, &link) || link.Target != elsewhere {
+		t.Fatalf("Load through a symlink = %v, want *SymlinkError naming the target", err)
+	}
+	if err := s.Save(&Credential{AccessToken: "b", RefreshToken: "r2"}); !errors.As(err, &link) {
+		t.Fatalf("Save onto a symlink = %v, want *SymlinkError", err)
+	}
+	if st, err := os.Lstat(s.Path); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatal("the link was replaced")
+	}
+	if after, _ := os.ReadFile(elsewhere); string(after) != string(before) {
+		t.Fatal("the link's target was written")
+	}
+}
+
+// A directory where the credential should be is corrupt, not "no credential".
+func TestDirectoryIsCorrupt(t *testing.T) {
+	s := newStore(t)
+	os.MkdirAll(s.Path, 0o700)
+	var corrupt *CorruptError
+	if _, err := s.Load(); !errors.As(err, &corrupt) {
+		t.Fatalf("Load of a directory = %v, want *CorruptError", err)
+	}
+	if err := s.Save(&Credential{AccessToken: "a"}); err == nil {
+		t.Fatal("Save replaced a directory")
+	}
+}

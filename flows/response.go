@@ -127,15 +127,19 @@ func (r *Refresher) classify(resp *http.Response, tr tokenResponse) error {
 	return &ProviderError{resp.StatusCode, tr.Error, tr.Description}
 }
 
+// maxRetryAfter caps a provider's Retry-After: a wait beyond any refresh deadline only means
+// "give up now", and a huge number of seconds would overflow time.Duration.
+const maxRetryAfter = 24 * time.Hour
+
 func parseRetryAfter(v string) time.Duration {
 	if v == "" {
 		return 0
 	}
 	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
+		return time.Duration(min(secs, int(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0)
+		return min(max(time.Until(t), 0), maxRetryAfter)
 	}
 	return 0
 }
