@@ -29,6 +29,9 @@ go test -race -count=1 ./config/ ./creds/ ./flows/ ./gitcred/ ./kubeexec/ ./lock
 step "benchmark correctness (quick)"
 go run ./bench -quick -out "$(mktemp)"
 
+step "torture slice (60 s): kill -9 at every moment of the refresh; fails on a double-presented refresh token, an unreadable credential or a failed caller that was not killed"
+go run ./bench/torture -duration 60s -out "$(mktemp)"
+
 step "fuzz smoke (${FUZZTIME:=5s} each)"
 for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:FuzzParseMetadata lockfile:FuzzParseOwner gitcred:FuzzParse kubeexec:FuzzParseExecInfo config:FuzzParseProfile config:FuzzCheckEndpoint flows:FuzzCheckPasted flows:FuzzParseRetryAfter flows:FuzzParseClaims; do
 	log=$(mktemp)

@@ -124,9 +124,11 @@ func (s *FileStore) Save(c *Credential) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("save credential %s: %w", s.Path, err)
 	}
+	tortureAt("save-temp-synced")
 	if err := os.Rename(tmp.Name(), s.Path); err != nil {
 		return fmt.Errorf("save credential: %w", err)
 	}
+	tortureAt("save-renamed")
 	return syncDir(dir)
 }
 

@@ -20,10 +20,12 @@ func (s *Source) refresh(ctx context.Context, c *Credential) (*Credential, error
 	for attempt := 1; ; attempt++ {
 		s.debugf("refreshing (attempt %d, refresh token %s)", attempt, Fingerprint(c.RefreshToken))
 		sent := time.Now()
+		tortureAt("before-post")
 		resp, err := s.Refresher.Refresh(ctx, c)
 		s.emit(refreshEvent(c, attempt, time.Since(sent), err))
 		if err == nil {
 			merged := merge(c, resp)
+			tortureAt("after-response")
 			if err := s.Store.Save(merged); err != nil {
 				// The provider has rotated; without the save the new refresh token is lost.
 				return nil, err

@@ -1,0 +1,186 @@
+// Command torture hammers tokctl with bursts of real processes on an expired credential
+// against the strict in-process authorization server oauthtest (rotation, family revocation on
+// reuse, random latency), SIGKILLs callers at chosen and random moments in a share of the
+// bursts, and judges every burst (bench/torture/engine): one refresh, no refresh token
+// presented twice, no unreadable credential, no failed caller that was not killed, a lock that
+// recovers by itself, and every lost refresh token explained by a kill between the provider's
+// rotation and the save.
+//
+//	go run ./bench/torture                      # full run: 2,000 bursts; writes bench/TORTURE.md
+//	go run ./bench/torture -duration 60s -out F # the CI slice
+//	go run ./bench/torture -bursts 30 -tokctl-tags tokctl_nolock   # must fail: proves the checks bite
+//
+// The exit status is 1 when any burst broke the promise or the harness could not run.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tokctl/tokctl/bench/torture/engine"
+	"github.com/tokctl/tokctl/config"
+	"github.com/tokctl/tokctl/oauthtest"
+)
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	bursts := flag.Int("bursts", 2000, "stop after `N` bursts")
+	duration := flag.Duration("duration", 0, "stop starting bursts after `D` (0: no limit)")
+	out := flag.String("out", "", "write the summary to `FILE` (default bench/TORTURE.md in the module)")
+	tags := flag.String("tokctl-tags", "", "extra build `TAGS` for tokctl (tokctl_nolock must make the run fail)")
+	killRate := flag.Float64("kill-rate", 0.1, "share of bursts in which callers are SIGKILLed")
+	minN := flag.Int("min", 8, "fewest callers per burst")
+	maxN := flag.Int("max", 200, "most callers per burst")
+	latency := flag.Duration("latency", 100*time.Millisecond, "the server adds a random latency in [0, `D`] to each token request")
+	seed := flag.Uint64("seed", 0, "random seed (0: random)")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "torture: unexpected argument %q\n", flag.Arg(0))
+		return 2
+	}
+	if *seed == 0 {
+		*seed = rand.Uint64()
+	}
+	began := time.Now()
+	root, err := moduleRoot()
+	if err != nil {
+		return fail(err)
+	}
+	if *out == "" {
+		*out = filepath.Join(root, "bench", "TORTURE.md")
+	}
+	scratch, err := os.MkdirTemp("", "tokctl-torture-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(scratch)
+
+	fmt.Fprintf(os.Stderr, "torture: building tokctl (release flags + tokctl_torture %s) and the release binary\n", *tags)
+	bin, release := filepath.Join(scratch, "tokctl-torture"), filepath.Join(scratch, "tokctl")
+	if err := engine.Build(root, bin, strings.Trim("tokctl_torture,"+*tags, ",")); err != nil {
+		return fail(err)
+	}
+	if err := engine.Build(root, release, *tags); err != nil {
+		return fail(err)
+	}
+	if has, err := engine.HasHooks(release); err != nil || has {
+		return fail(fmt.Errorf("the release build carries the torture hooks (err %v)", err))
+	}
+	if has, err := engine.HasHooks(bin); err != nil || !has {
+		return fail(fmt.Errorf("the torture build carries no hooks (err %v): phases cannot be classified", err))
+	}
+
+	srv := oauthtest.NewServer(oauthtest.Options{Jitter: *latency})
+	defer srv.Close()
+	home := filepath.Join(scratch, "home")
+	paths := config.Paths{Config: home, State: home}
+	if err := paths.SaveProfile(&config.Profile{Name: "default", TokenURL: srv.TokenURL(), ClientID: "tokctl-test"}); err != nil {
+		return fail(err)
+	}
+	if err := config.EnsurePrivateDir(paths.CredentialDir()); err != nil {
+		return fail(err)
+	}
+	r, err := engine.New(engine.Config{
+		Bin: bin, Args: []string{"token", "--home", home}, Env: childEnv(),
+		CredPath: paths.CredentialFile("default"), LockPath: paths.LockFile("default"),
+		Provider: &provider{srv: srv}, MinN: *minN, MaxN: *maxN, KillRate: *killRate,
+		Latency: *latency, Rand: rand.New(rand.NewPCG(*seed, *seed^0x9e3779b97f4a7c15)),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	defer r.Close()
+
+	sum := engine.NewSummary()
+	h := engine.Header{
+		Title:    "oauthtest: strict rotation, family revocation on reuse, latency 0–" + latency.String(),
+		Command:  commandLine(),
+		Date:     began.UTC().Format(time.RFC3339),
+		Machine:  engine.Machine(),
+		Binary:   fmt.Sprintf("release flags + `-tags tokctl_torture%s` (hooks: creds/torture_hooks.go); the release build was checked to carry no hooks", prefixed(*tags)),
+		Provider: fmt.Sprintf("oauthtest in process, Jitter %s, Grace 0; seed %d; callers %d…%d; kill rate %.0f %%", latency, *seed, *minN, *maxN, *killRate*100),
+	}
+	write := func(partial string) error {
+		h.Took, h.Partial = time.Since(began), partial
+		var md bytes.Buffer
+		sum.Markdown(&md, h)
+		return engine.WriteSection(*out, "oauthtest", md.String())
+	}
+	for i := 0; i < *bursts && (*duration == 0 || time.Since(began) < *duration); i++ {
+		b, err := r.Burst()
+		if err != nil {
+			return fail(err)
+		}
+		sum.Add(b)
+		if len(b.Broken) > 0 {
+			fmt.Fprintf(os.Stderr, "torture: burst %d (%d callers, kill %q) BROKE: %s\n", b.Seq, b.N, b.Moment, strings.Join(b.Broken, "; "))
+		}
+		if b.Seq%25 == 0 {
+			fmt.Fprintf(os.Stderr, "torture: %d bursts, %s, %d broken\n", b.Seq, time.Since(began).Round(time.Second), sum.BrokenBursts)
+			if err := write(fmt.Sprintf("%d of %d bursts so far", b.Seq, *bursts)); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if err := write(""); err != nil {
+		return fail(err)
+	}
+	var md bytes.Buffer
+	sum.Markdown(&md, h)
+	os.Stdout.Write(md.Bytes())
+	fmt.Fprintf(os.Stderr, "torture: summary written to %s\n", *out)
+	if !sum.OK() {
+		fmt.Fprintln(os.Stderr, "torture: FAIL: the promise broke (see the table)")
+		return 1
+	}
+	return 0
+}
+
+func fail(err error) int {
+	fmt.Fprintf(os.Stderr, "torture: %v\n", err)
+	return 1
+}
+
+// moduleRoot returns the directory of tokctl's go.mod.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("not inside the tokctl module (run from the repository)")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// childEnv is our environment without TOKCTL_* variables, which could steer the callers.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TOKCTL_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// commandLine reconstructs how the harness was invoked.
+func commandLine() string {
+	return strings.TrimSpace("go run ./bench/torture " + strings.Join(os.Args[1:], " "))
+}
+
+func prefixed(tags string) string {
+	if tags == "" {
+		return ""
+	}
+	return "," + tags
+}
