@@ -30,7 +30,7 @@ step "benchmark correctness (quick)"
 go run ./bench -quick -out "$(mktemp)"
 
 step "torture slice (60 s): kill -9 at every moment of the refresh; fails on a double-presented refresh token, an unreadable credential or a failed caller that was not killed"
-go run ./bench/torture -duration 60s -out "$(mktemp)"
+go run ./bench/torture -duration 60s -kill-rate 0.3 -out "$(mktemp)" # a third of the bursts with kills: more of them in a minute
 
 step "fuzz smoke (${FUZZTIME:=5s} each)"
 for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:FuzzParseMetadata lockfile:FuzzParseOwner gitcred:FuzzParse kubeexec:FuzzParseExecInfo config:FuzzParseProfile config:FuzzCheckEndpoint flows:FuzzCheckPasted flows:FuzzParseRetryAfter flows:FuzzParseClaims; do
