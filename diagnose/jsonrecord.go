@@ -140,7 +140,7 @@ func (rd *reader) object(raw []byte, where string) {
 	}
 	e.Where = where
 	if e.Text == "" {
-		e.Text = redact(raw)
+		e.Text = clip(raw)
 	}
 	rd.add(e)
 }

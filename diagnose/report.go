@@ -55,7 +55,7 @@ func evidence(kept []Entry) []Evidence {
 		if i >= maxEvidence && !first {
 			continue
 		}
-		out = append(out, Evidence{Time: e.Time, Outcome: e.Outcome, Code: e.Code, Host: e.Host, Where: e.Where, Text: e.Text})
+		out = append(out, Evidence{Time: e.Time, Outcome: e.Outcome, Code: e.Code, Host: e.Host, Where: e.Where, Text: redact(e.Text)})
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"bytes"
+	"net"
 	"regexp"
 	"strconv"
 )
@@ -15,15 +16,19 @@ var (
 )
 
 var (
-	reStatus  = regexp.MustCompile(`(?i)(?:status(?:_code)?["']?\s*[=:]\s*["']?|http/\d(?:\.\d)?" |\bhttp |\s->\s|: )([1-5]\d\d)\b`)
-	reClient  = regexp.MustCompile(`(?i)client[_-]?id["']?\s*[=:]\s*["']?([^\s"'&,;})\]]+)`)
-	reUser    = regexp.MustCompile(`(?i)\b(?:user_id|userid|user|username|sub|subject|actor)["']?\s*[=:]\s*["']?([^\s"'&,;})\]]+)`)
-	reIP      = regexp.MustCompile(`(?i)\b(?:ip|client_ip|remote_addr|remote_ip|src_ip|ipaddress|remote)["']?\s*[=:]\s*["']?([0-9a-f]*[.:][0-9a-f.:]+)`)
 	reLeadIP  = regexp.MustCompile(`^(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]*:[0-9a-fA-F:]+) `)
-	reHost    = regexp.MustCompile(`(?i)\b(?:host|hostname)["']?\s*[=:]\s*["']?([A-Za-z0-9._-]+)`)
-	rePID     = regexp.MustCompile(`(?i)(?:\bpid["']?\s*[=:]\s*|^\S+ +\d+ [\d:.]+ \S+ [^\s\[]+\[)(\d+)`)
 	reSysHost = regexp.MustCompile(`^(?:<\d+>)?[A-Z][a-z]{2} +\d{1,2} [\d:.]+ ([A-Za-z0-9._-]+) `)
-	reFamily  = regexp.MustCompile(`(?i)\b(?:rt|rt_fingerprint|refresh_token_fingerprint)["']?\s*[=:]\s*["']?((?:rt_)?#[0-9a-f]{6,}|sha256:[0-9a-f]{6,}|[0-9a-f]{8,64})`)
+	reSysPID  = regexp.MustCompile(`^(?:<\d+>)?[A-Z][a-z]{2} +\d{1,2} [\d:.]+ \S+ [^\s\[]+\[(\d+)\]`)
+)
+
+// Field names that say who and where, as key=value, key: value or "key":"value".
+var (
+	clientKeys = []string{"client_id", "clientId", "client-id", "clientid"}
+	userKeys   = []string{"user_id", "userId", "user", "username", "sub", "subject"}
+	ipKeys     = []string{"ip", "client_ip", "remote_addr", "remote_ip", "src_ip", "ipAddress", "remote"}
+	hostKeys   = []string{"host", "hostname"}
+	pidKeys    = []string{"pid"}
+	familyKeys = []string{"rt", "rt_fingerprint", "refresh_token_fingerprint"}
 )
 
 // text reads one line of a plain-text log.
@@ -44,17 +49,22 @@ func (rd *reader) text(line []byte, where string) {
 
 // textEntry fills an entry from a line's words: who, where from, which refresh token.
 func textEntry(line []byte, out Outcome, code, format, where string) Entry {
-	e := Entry{Outcome: out, Code: code, Format: format, Where: where, Text: redact(line)}
-	e.Actor.Client = find(reClient, line, "lient")
-	e.Actor.User = find(reUser, line, "")
-	if e.Actor.IP = find(reIP, line, ""); e.Actor.IP == "" {
+	e := Entry{Outcome: out, Code: code, Format: format, Where: where, Text: clip(line)}
+	e.Actor.Client = value(line, clientKeys)
+	e.Actor.User = value(line, userKeys)
+	if e.Actor.IP = value(line, ipKeys); e.Actor.IP == "" {
 		e.Actor.IP = find(reLeadIP, line, "")
 	}
-	if e.Host = find(reSysHost, line, ""); e.Host == "" {
-		e.Host = find(reHost, line, "ost")
+	if host, _, err := net.SplitHostPort(e.Actor.IP); err == nil {
+		e.Actor.IP = host
 	}
-	e.PID, _ = strconv.Atoi(find(rePID, line, ""))
-	e.Family = find(reFamily, line, "")
+	if e.Host = find(reSysHost, line, ""); e.Host == "" {
+		e.Host = value(line, hostKeys)
+	}
+	if e.PID, _ = strconv.Atoi(value(line, pidKeys)); e.PID == 0 {
+		e.PID, _ = strconv.Atoi(find(reSysPID, line, ""))
+	}
+	e.Family = value(line, familyKeys)
 	return e
 }
 
@@ -82,7 +92,7 @@ func classifyText(line []byte) (out Outcome, code string, ok bool) {
 	if !containsAny(low, endpoints) {
 		return 0, "", false
 	}
-	switch status := find(reStatus, line, ""); status {
+	switch status := statusOf(line, low); status {
 	case "200":
 		return Success, "", true
 	case "400", "401", "403":
@@ -119,13 +129,37 @@ var (
 	reJWT         = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
 )
 
+// clip copies the start of a record for evidence; redact cleans it when it is shown.
+func clip(line []byte) string {
+	return string(line[:min(len(line), 400)])
+}
+
 // redact shortens a record for evidence and removes tokens and secrets from it.
-func redact(line []byte) string {
-	if len(line) > 400 {
-		line = line[:400]
-	}
-	b := reSecretField.ReplaceAll(line, []byte("${1}[redacted]"))
+func redact(text string) string {
+	b := reSecretField.ReplaceAll([]byte(text), []byte("${1}[redacted]"))
 	b = reBearer.ReplaceAll(b, []byte("${1}[redacted]"))
 	b = reJWT.ReplaceAll(b, []byte("[jwt redacted]"))
 	return shorten(b)
+}
+
+// statusOf finds a line's HTTP status: a status field, else the first three-digit number after
+// the token endpoint ("POST /oauth2/token HTTP/1.1" 400, "POST /token rt=…: 200").
+func statusOf(line, low []byte) string {
+	if v := value(line, []string{"status", "status_code", "statusCode"}); isStatus(v) {
+		return v
+	}
+	i := bytes.Index(low, []byte("token"))
+	if i < 0 {
+		return ""
+	}
+	for _, f := range bytes.FieldsFunc(line[i:], func(r rune) bool { return r == ' ' || r == '"' || r == ':' || r == '=' || r == ',' }) {
+		if isStatus(string(f)) {
+			return string(f)
+		}
+	}
+	return ""
+}
+
+func isStatus(s string) bool {
+	return len(s) == 3 && s[0] >= '1' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'
 }

@@ -27,6 +27,9 @@ var months = map[string]time.Month{"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May"
 
 // textTime finds the first timestamp in line. year completes syslog times.
 func textTime(line []byte, year int) (time.Time, bool) {
+	if t, ok := leadingISO(line); ok {
+		return t, true
+	}
 	if m := reISO.FindSubmatch(line); m != nil {
 		return isoTime(m)
 	}
@@ -140,4 +143,15 @@ func atoi(b []byte) int {
 		}
 	}
 	return n
+}
+
+// leadingISO parses the common case without a regular expression: a line that starts with
+// 2006-01-02T15:04:05[.fraction](Z|±hh:mm) and a space.
+func leadingISO(line []byte) (time.Time, bool) {
+	end := bytes.IndexByte(line, ' ')
+	if end < 20 || end > 35 || line[4] != '-' || line[10] != 'T' {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(line[:end]))
+	return t, err == nil
 }
