@@ -16,9 +16,9 @@ var (
 )
 
 var (
-	reLeadIP  = regexp.MustCompile(`^(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]*:[0-9a-fA-F:]+) `)
-	reSysHost = regexp.MustCompile(`^(?:<\d+>)?[A-Z][a-z]{2} +\d{1,2} [\d:.]+ ([A-Za-z0-9._-]+) `)
-	reSysPID  = regexp.MustCompile(`^(?:<\d+>)?[A-Z][a-z]{2} +\d{1,2} [\d:.]+ \S+ [^\s\[]+\[(\d+)\]`)
+	reLeadIP  = lazyRegexp(`^(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]*:[0-9a-fA-F:]+) `)
+	reSysHost = lazyRegexp(`^(?:<\d+>)?[A-Z][a-z]{2} +\d{1,2} [\d:.]+ ([A-Za-z0-9._-]+) `)
+	reSysPID  = lazyRegexp(`^(?:<\d+>)?[A-Z][a-z]{2} +\d{1,2} [\d:.]+ \S+ [^\s\[]+\[(\d+)\]`)
 )
 
 // Field names that say who and where, as key=value, key: value or "key":"value".
@@ -53,16 +53,16 @@ func textEntry(line []byte, out Outcome, code, format, where string) Entry {
 	e.Actor.Client = value(line, clientKeys)
 	e.Actor.User = value(line, userKeys)
 	if e.Actor.IP = value(line, ipKeys); e.Actor.IP == "" {
-		e.Actor.IP = find(reLeadIP, line, "")
+		e.Actor.IP = find(reLeadIP(), line, "")
 	}
 	if host, _, err := net.SplitHostPort(e.Actor.IP); err == nil {
 		e.Actor.IP = host
 	}
-	if e.Host = find(reSysHost, line, ""); e.Host == "" {
+	if e.Host = find(reSysHost(), line, ""); e.Host == "" {
 		e.Host = value(line, hostKeys)
 	}
 	if e.PID, _ = strconv.Atoi(value(line, pidKeys)); e.PID == 0 {
-		e.PID, _ = strconv.Atoi(find(reSysPID, line, ""))
+		e.PID, _ = strconv.Atoi(find(reSysPID(), line, ""))
 	}
 	e.Family = value(line, familyKeys)
 	return e
@@ -124,9 +124,9 @@ func find(re *regexp.Regexp, line []byte, hint string) string {
 
 // Secrets a log line may carry; evidence never repeats them.
 var (
-	reSecretField = regexp.MustCompile(`(?i)((?:refresh_token|access_token|id_token|client_secret|password|assertion|device_code)["']?\s*[=:]\s*["']?)[^\s"'&,;}]+`)
-	reBearer      = regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+`)
-	reJWT         = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
+	reSecretField = lazyRegexp(`(?i)((?:refresh_token|access_token|id_token|client_secret|password|assertion|device_code)["']?\s*[=:]\s*["']?)[^\s"'&,;}]+`)
+	reBearer      = lazyRegexp(`(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+`)
+	reJWT         = lazyRegexp(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
 )
 
 // clip copies the start of a record for evidence; redact cleans it when it is shown.
@@ -136,9 +136,9 @@ func clip(line []byte) string {
 
 // redact shortens a record for evidence and removes tokens and secrets from it.
 func redact(text string) string {
-	b := reSecretField.ReplaceAll([]byte(text), []byte("${1}[redacted]"))
-	b = reBearer.ReplaceAll(b, []byte("${1}[redacted]"))
-	b = reJWT.ReplaceAll(b, []byte("[jwt redacted]"))
+	b := reSecretField().ReplaceAll([]byte(text), []byte("${1}[redacted]"))
+	b = reBearer().ReplaceAll(b, []byte("${1}[redacted]"))
+	b = reJWT().ReplaceAll(b, []byte("[jwt redacted]"))
 	return shorten(b)
 }
 

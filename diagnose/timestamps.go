@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -16,10 +17,10 @@ import (
 //
 // A time without a zone is taken as UTC.
 var (
-	reISO    = regexp.MustCompile(`(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?`)
-	reApache = regexp.MustCompile(`\[(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-]\d{4})\]`)
-	reSyslog = regexp.MustCompile(`^(?:<\d+>)?([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?`)
-	reEpoch  = regexp.MustCompile(`^\s*(\d{10}|\d{13})(?:\.(\d{1,9}))?\b`)
+	reISO    = lazyRegexp(`(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?`)
+	reApache = lazyRegexp(`\[(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-]\d{4})\]`)
+	reSyslog = lazyRegexp(`^(?:<\d+>)?([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?`)
+	reEpoch  = lazyRegexp(`^\s*(\d{10}|\d{13})(?:\.(\d{1,9}))?\b`)
 )
 
 var months = map[string]time.Month{"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
@@ -30,10 +31,10 @@ func textTime(line []byte, year int) (time.Time, bool) {
 	if t, ok := leadingISO(line); ok {
 		return t, true
 	}
-	if m := reISO.FindSubmatch(line); m != nil {
+	if m := reISO().FindSubmatch(line); m != nil {
 		return isoTime(m)
 	}
-	if m := reApache.FindSubmatch(line); m != nil {
+	if m := reApache().FindSubmatch(line); m != nil {
 		mon, ok := months[string(m[2])]
 		if !ok {
 			return time.Time{}, false
@@ -44,14 +45,14 @@ func textTime(line []byte, year int) (time.Time, bool) {
 		}
 		return time.Date(atoi(m[3]), mon, atoi(m[1]), atoi(m[4]), atoi(m[5]), atoi(m[6]), 0, zone), true
 	}
-	if m := reSyslog.FindSubmatch(line); m != nil {
+	if m := reSyslog().FindSubmatch(line); m != nil {
 		mon, ok := months[string(m[1])]
 		if !ok {
 			return time.Time{}, false
 		}
 		return time.Date(year, mon, atoi(m[2]), atoi(m[3]), atoi(m[4]), atoi(m[5]), fraction(m[6]), time.UTC), true
 	}
-	if m := reEpoch.FindSubmatch(line); m != nil {
+	if m := reEpoch().FindSubmatch(line); m != nil {
 		return epochTime(m[1], m[2])
 	}
 	return time.Time{}, false
@@ -81,7 +82,7 @@ func valueTime(v []byte) (time.Time, bool) {
 	if len(v) == 0 {
 		return time.Time{}, false
 	}
-	if m := reISO.FindSubmatch(v); m != nil {
+	if m := reISO().FindSubmatch(v); m != nil {
 		return isoTime(m)
 	}
 	whole, frac, _ := bytes.Cut(v, []byte("."))
@@ -154,4 +155,10 @@ func leadingISO(line []byte) (time.Time, bool) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(line[:end]))
 	return t, err == nil
+}
+
+// lazyRegexp compiles expr on first use. diagnose is linked into every tokctl, and the hot path
+// ("tokctl token" on a valid token) must not pay for compiling patterns it never uses.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
