@@ -50,8 +50,8 @@ done
 step "release configuration: goreleaser check and two snapshot targets"
 scripts/release-check.sh --quick
 
-step "command-line scripts and real-process tests"
-go test -count=1 ./commands/
+step "command-line scripts and real-process tests, with the secret-leak audit (commands/leak_test.go)"
+TOKCTL_LEAK_AUDIT=1 go test -count=1 ./commands/
 
 step "keychain store against a real Secret Service (gnome-keyring in a private D-Bus session)"
 need dbus-run-session dbus-daemon

@@ -287,7 +287,13 @@ func TestInterruptLeavesNoLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	for name, cmd := range map[string]*exec.Cmd{"waiting": waiter, "refreshing": holder} {
+	// The waiter first: were the holder interrupted first, the waiter could take the lock and
+	// finish a refresh before its own SIGINT arrived.
+	for _, c := range []struct {
+		name string
+		cmd  *exec.Cmd
+	}{{"waiting", waiter}, {"refreshing", holder}} {
+		name, cmd := c.name, c.cmd
 		start := time.Now()
 		cmd.Process.Signal(os.Interrupt)
 		err := cmd.Wait()

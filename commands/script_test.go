@@ -20,8 +20,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"tokctl":       func() { os.Exit(commands.Main(context.Background(), os.Args, commands.StdIO(), "test")) },
+	testscript.Main(leakAudited(m), map[string]func(){ // leak_test.go: TOKCTL_LEAK_AUDIT=1
+		"tokctl":       func() { os.Exit(commands.Main(context.Background(), os.Args, auditedIO(commands.StdIO()), "test")) },
 		"fake-browser": fakeBrowser,
 	})
 }
@@ -59,6 +59,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("TOKEN_URL", srv.TokenURL())
 			env.Setenv("AUTH_SERVER", srv.URL())
 			env.Setenv("TOKCTL_HOME", filepath.Join(env.WorkDir, "home"))
+			leakSetup(env)
 			confidential := oauthtest.NewServer(oauthtest.Options{ClientSecret: "s3cret-value"})
 			env.Defer(confidential.Close)
 			env.Setenv("SECRET_TOKEN_URL", confidential.TokenURL())
