@@ -33,7 +33,7 @@ step "torture slice (60 s): kill -9 at every moment of the refresh; fails on a d
 go run ./bench/torture -duration 60s -kill-rate 0.3 -out "$(mktemp)" # a third of the bursts with kills: more of them in a minute
 
 step "fuzz smoke (${FUZZTIME:=5s} each)"
-for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:FuzzParseMetadata lockfile:FuzzParseOwner gitcred:FuzzParse kubeexec:FuzzParseExecInfo config:FuzzParseProfile config:FuzzCheckEndpoint flows:FuzzCheckPasted flows:FuzzParseRetryAfter flows:FuzzParseClaims diagnose:FuzzParse; do
+for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:FuzzParseMetadata lockfile:FuzzParseOwner gitcred:FuzzParse kubeexec:FuzzParseExecInfo config:FuzzParseProfile config:FuzzCheckEndpoint flows:FuzzCheckPasted flows:FuzzParseRetryAfter flows:FuzzParseClaims diagnose:FuzzParse creds:FuzzParseChunkHeader; do
 	log=$(mktemp)
 	fuzz() { go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "$FUZZTIME" "./${target%%:*}/" >"$log" 2>&1; }
 	# A fuzzing engine hiccup on a loaded machine passes on a second try; a real finding is saved

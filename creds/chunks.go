@@ -164,7 +164,8 @@ func parseChunkHeader(first string) (gen string, n int, body string, err error) 
 	gen, count, _ := strings.Cut(header, " ")
 	n, err = strconv.Atoi(count)
 	if !strings.HasPrefix(first, chunkMagic) || err != nil || n < 2 || n > 64 || gen == "" {
-		return "", 0, "", fmt.Errorf("bad chunk header %q", header)
+		// Never quote the item: without its newline, the "header" is the whole credential.
+		return "", 0, "", fmt.Errorf("bad chunk header (%d bytes; want %q followed by generation, count and a newline)", len(header), chunkMagic)
 	}
 	return gen, n, body, nil
 }
