@@ -39,7 +39,12 @@ func (s *FileStore) Location() string { return s.Path }
 
 // Load implements Store. A zero-byte, truncated or non-JSON file is a *CorruptError, a file
 // readable by group or others a *PermissionError; neither is ever read as "no credential".
-func (s *FileStore) Load() (*Credential, error) {
+func (s *FileStore) Load() (*Credential, error) { return s.load(0) }
+
+// maxReplacedRetries bounds how often load looks again at a file replaced under it.
+const maxReplacedRetries = 100
+
+func (s *FileStore) load(retries int) (*Credential, error) {
 	lst, err := os.Lstat(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", s.Path, ErrNotFound)
@@ -59,8 +64,11 @@ func (s *FileStore) Load() (*Credential, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read credential: %w", err)
 	}
-	if !os.SameFile(lst, st) { // replaced between the two looks: judge what was opened again
-		return s.Load()
+	if !os.SameFile(lst, st) { // replaced between the two looks (a sibling's save, or a link)
+		if retries < maxReplacedRetries {
+			return s.load(retries + 1)
+		}
+		return nil, fmt.Errorf("read credential %s: it keeps being replaced while read", s.Path)
 	}
 	if !st.Mode().IsRegular() {
 		return nil, &CorruptError{s.Path, fmt.Errorf("not a regular file (%s)", st.Mode().Type())}
