@@ -100,9 +100,9 @@ func (c *cluster) covers(e Entry, opt Options) bool {
 // failures counts entries that say a refresh was refused.
 func (c *cluster) failures() int { return c.n[Failure] + c.n[Reuse] + c.n[Revoked] }
 
-// raceShape reports a success followed, within the window, by a refused refresh of the same
-// actor — or a refused refresh presenting the very refresh token a success presented. Between
-// hosts, order is trusted only up to the skew.
+// raceShape reports a refused refresh presenting the very refresh token a success presented,
+// or, where the log does not name the tokens, a success followed within the window by a
+// refused refresh of the same actor. Between hosts, order is trusted only up to the skew.
 func (c *cluster) raceShape(opt Options) bool {
 	for _, s := range c.kept {
 		if s.Outcome != Success {
@@ -112,8 +112,11 @@ func (c *cluster) raceShape(opt Options) bool {
 			if f.Outcome != Failure && f.Outcome != Reuse {
 				continue
 			}
-			if s.Family != "" && f.Family == s.Family {
-				return true
+			if s.Family != "" && f.Family != "" {
+				if f.Family == s.Family {
+					return true
+				}
+				continue // both presented tokens are known, and they differ: no race between them
 			}
 			tol := time.Duration(0)
 			if s.Host != f.Host && s.Host != "" && f.Host != "" {
