@@ -16,11 +16,12 @@ var releaseFlags = []string{"build", "-trimpath", "-tags", "urfave_cli_no_docs",
 // releaseCommand is releaseFlags as a shell line, for the report.
 const releaseCommand = `CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -ldflags "-s -w"`
 
-// binaries are the programs under test: tokctl, the floor, and the floor linked with all of
-// tokctl (bench/linkedfloor), which separates the price of the dependency set from tokctl's work.
+// binaries are the programs under test: tokctl, the floor, the floor linked with all of tokctl
+// (bench/linkedfloor), which separates the price of the dependency set from tokctl's work, and
+// the floor linked with net/http and urfave/cli only (bench/clifloor), the least any tokctl links.
 type binaries struct {
-	tokctl, floor, linked string
-	tokctlSize, floorSize int64
+	tokctl, floor, linked, cli string
+	tokctlSize, floorSize      int64
 }
 
 // moduleRoot returns the directory of tokctl's go.mod, wherever the benchmark was started.
@@ -40,8 +41,8 @@ func moduleRoot() (string, error) {
 // flags and CGO_ENABLED=0. extraTags, normally empty, are added to tokctl's build tags only:
 // "tokctl_nolock" builds a tokctl without the lock, to prove the correctness checks fail.
 func build(root, dir, extraTags string) (*binaries, error) {
-	b := &binaries{tokctl: filepath.Join(dir, "tokctl"), floor: filepath.Join(dir, "floor"), linked: filepath.Join(dir, "linkedfloor")}
-	for _, t := range []struct{ out, pkg string }{{b.tokctl, "."}, {b.floor, "./bench/floor"}, {b.linked, "./bench/linkedfloor"}} {
+	b := &binaries{tokctl: filepath.Join(dir, "tokctl"), floor: filepath.Join(dir, "floor"), linked: filepath.Join(dir, "linkedfloor"), cli: filepath.Join(dir, "clifloor")}
+	for _, t := range []struct{ out, pkg string }{{b.tokctl, "."}, {b.floor, "./bench/floor"}, {b.linked, "./bench/linkedfloor"}, {b.cli, "./bench/clifloor"}} {
 		args := append([]string{}, releaseFlags...)
 		if extraTags != "" && t.pkg == "." {
 			args[3] += "," + extraTags

@@ -23,16 +23,16 @@ func (b *bench) hotPath() (outcome, error) {
 		return o, err
 	}
 	tokArgs, floorArgs := f.tokctlArgs(), []string{f.credPath()}
-	var p, cpu, linked, own pairs
+	var p, cpu, linked, own, minimal pairs
 	var tflt, fflt []float64
 	var all []result
 	for i := range b.n.hotWarm + b.n.hotPairs {
-		// Three programs per round, in a rotating order, so none always runs first.
+		// Four programs per round, in a rotating order, so none always runs first.
 		runs := []struct {
 			bin  string
 			args []string
 			res  *result
-		}{{b.bin.tokctl, tokArgs, new(result)}, {b.bin.floor, floorArgs, new(result)}, {b.bin.linked, floorArgs, new(result)}}
+		}{{b.bin.tokctl, tokArgs, new(result)}, {b.bin.floor, floorArgs, new(result)}, {b.bin.linked, floorArgs, new(result)}, {b.bin.cli, floorArgs, new(result)}}
 		for k := range runs {
 			r := runs[(i+k)%len(runs)]
 			res, err := runOne(r.bin, r.args...)
@@ -41,12 +41,13 @@ func (b *bench) hotPath() (outcome, error) {
 			}
 			*r.res = res
 		}
-		tr, fr, lr := *runs[0].res, *runs[1].res, *runs[2].res
-		all = append(all, tr, fr, lr)
+		tr, fr, lr, cr := *runs[0].res, *runs[1].res, *runs[2].res, *runs[3].res
+		all = append(all, tr, fr, lr, cr)
 		if i >= b.n.hotWarm {
 			p.add(tr.took, fr.took)
 			cpu.add(tr.cpu, fr.cpu)
 			linked.add(lr.took, fr.took)
+			minimal.add(cr.took, fr.took)
 			own.add(tr.took, lr.took)
 			tflt, fflt = append(tflt, float64(tr.minflt)), append(fflt, float64(fr.minflt))
 		}
@@ -67,6 +68,8 @@ func (b *bench) hotPath() (outcome, error) {
 	})
 	o.notef("hot path, where the time goes: the floor linked with all of tokctl (bench/linkedfloor: same work, tokctl's dependency set) takes %s vs floor %s (%s per pair), before tokctl does anything; tokctl token vs that linked floor: %s per pair — the part tokctl's own code adds.",
 		ms(linked.a.median()), ms(linked.b.median()), times(medianF(linked.ratios())), times(medianF(own.ratios())))
+	o.notef("hot path, the least any tokctl costs: the floor linked with net/http and urfave/cli only (bench/clifloor, both referenced, never run) takes %s vs floor %s (%s per pair) — the start-up price of the two libraries the design prescribes, before any of tokctl's own dependencies or code.",
+		ms(minimal.a.median()), ms(minimal.b.median()), times(medianF(minimal.ratios())))
 	o.notef("hot path: %s discarded; each figure is Start→Wait of one process, stdout checked against the stored token.", plural(b.n.hotWarm, "warm-up pair"))
 	o.notef("hot path, where the time goes: CPU time (user+sys) per call tokctl %s vs floor %s (%s); minor page faults per call %.0f vs %.0f.",
 		ms(cpu.a.median()), ms(cpu.b.median()), times(medianF(cpu.ratios())), medianF(tflt), medianF(fflt))
