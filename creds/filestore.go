@@ -137,7 +137,20 @@ func (s *FileStore) Save(c *Credential) error {
 		return fmt.Errorf("save credential: %w", err)
 	}
 	tortureAt("save-renamed")
+	s.sweepTemps()
 	return syncDir(dir)
+}
+
+// sweepTemps removes the temporary files of saves that were killed before their rename: each
+// holds an old copy of the credential. Only files a minute old go, so a save that is running
+// right now (possible only for a caller that skipped the lock) keeps its own.
+func (s *FileStore) sweepTemps() {
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(s.Path), "."+filepath.Base(s.Path)+".tmp*"))
+	for _, m := range matches {
+		if st, err := os.Lstat(m); err == nil && st.Mode().IsRegular() && time.Since(st.ModTime()) > time.Minute {
+			os.Remove(m)
+		}
+	}
 }
 
 func (s *FileStore) write(f *os.File, data []byte) error {

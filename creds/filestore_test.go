@@ -143,3 +143,28 @@ func TestDirectoryIsCorrupt(t *testing.T) {
 		t.Fatal("Save replaced a directory")
 	}
 }
+
+// A save killed before its rename leaves a temporary file holding an old credential; the next
+// save removes it once it is a minute old, and leaves younger ones alone.
+func TestSaveSweepsTemporaryFilesOfKilledSaves(t *testing.T) {
+	dir := t.TempDir()
+	s := NewFileStore(filepath.Join(dir, "p.json"))
+	old := filepath.Join(dir, ".p.json.tmp123")
+	young := filepath.Join(dir, ".p.json.tmp456")
+	for _, f := range []string{old, young} {
+		if err := os.WriteFile(f, []byte(`{"refresh_token":"rt_old"}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hourAgo := time.Now().Add(-time.Hour)
+	os.Chtimes(old, hourAgo, hourAgo)
+	if err := s.Save(&Credential{AccessToken: "at_1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the killed save's temporary file is still there")
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Fatal("a temporary file younger than a minute was removed")
+	}
+}
