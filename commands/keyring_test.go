@@ -141,14 +141,29 @@ func TestKeyringBurstRefreshesOnce(t *testing.T) {
 	}
 }
 
-func TestKeyringMigrationBothWays(t *testing.T) {
+// migration is a file-store profile holding want, and the keychain store it can move to.
+type migration struct {
+	bin  string
+	f    *fixture
+	p    config.Paths
+	kr   *creds.KeyringStore
+	want *creds.Credential
+}
+
+func newMigration(t *testing.T, tags string) migration {
+	t.Helper()
 	requireKeyring(t)
-	bin := tokctlBinary(t, "")
-	f := newFixture(t, oauthtest.Options{})
-	want := f.storeExpired(t)
-	p := config.Paths{Config: f.home, State: f.home}
-	kr := &creds.KeyringStore{Service: config.KeyringService, Account: p.KeyringAccount("default")}
-	t.Cleanup(func() { kr.Delete() })
+	m := migration{bin: tokctlBinary(t, tags), f: newFixture(t, oauthtest.Options{})}
+	m.want = m.f.storeExpired(t)
+	m.p = config.Paths{Config: m.f.home, State: m.f.home}
+	m.kr = &creds.KeyringStore{Service: config.KeyringService, Account: m.p.KeyringAccount("default")}
+	t.Cleanup(func() { m.kr.Delete() })
+	return m
+}
+
+func TestKeyringMigrationBothWays(t *testing.T) {
+	m := newMigration(t, "")
+	bin, f, p, kr, want := m.bin, m.f, m.p, m.kr, m.want
 
 	if r := run(t, bin, nil, "store", "migrate", "--home", f.home, "--to", "keyring"); r.code != 0 {
 		t.Fatalf("migrate to keyring: exit %d: %s", r.code, r.stderr)
@@ -178,13 +193,8 @@ func TestKeyringMigrationBothWays(t *testing.T) {
 // kill -9 at any moment of a migration leaves the store the profile names holding the whole
 // credential: killed at each step (the tokctl_faults build stops there), then at random moments.
 func TestKeyringMigrationKilledLeavesACompleteCopy(t *testing.T) {
-	requireKeyring(t)
-	bin := tokctlBinary(t, "tokctl_faults")
-	f := newFixture(t, oauthtest.Options{})
-	want := f.storeExpired(t)
-	p := config.Paths{Config: f.home, State: f.home}
-	kr := &creds.KeyringStore{Service: config.KeyringService, Account: p.KeyringAccount("default")}
-	t.Cleanup(func() { kr.Delete() })
+	m := newMigration(t, "tokctl_faults")
+	bin, f, p, kr, want := m.bin, m.f, m.p, m.kr, m.want
 
 	check := func(what string) {
 		t.Helper()
