@@ -57,8 +57,10 @@ step "keychain store against a real Secret Service (gnome-keyring in a private D
 need dbus-run-session dbus-daemon
 need gnome-keyring-daemon gnome-keyring
 need secret-tool libsecret-tools
-# TOKCTL_TEST_KEYRING=1 turns the keychain tests' "no Secret Service" skip into a failure.
-dbus-run-session -- sh -c 'echo -n tokctl-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
+# TOKCTL_TEST_KEYRING=1 turns the keychain tests' "no Secret Service" skip into a failure. The
+# keyring lives in a fresh XDG_DATA_HOME: a login keyring left by another run (or the user's own)
+# would not unlock with this password.
+XDG_DATA_HOME="$(mktemp -d)" dbus-run-session -- sh -c 'echo -n tokctl-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
 	TOKCTL_TEST_KEYRING=1 go test -count=1 -run Keyring ./creds/ ./commands/' 2> >(grep -v "Failed to set fd limit" >&2)
 
 step "end-to-end: real Ory Hydra, tokctl processes, headless Chromium (e2e/, design.md §8)"
