@@ -24,6 +24,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tokctl/tokctl/bench/torture/engine"
 )
 
 // counts are the iterations of each scenario.
@@ -114,7 +116,8 @@ func run() int {
 	var md bytes.Buffer
 	writeMarkdown(&md, h, &all)
 	os.Stdout.Write(md.Bytes())
-	if err := os.WriteFile(*out, md.Bytes(), 0o644); err != nil {
+	// Its own section only: bench/layers and the diagnose benchmark keep theirs in the same file.
+	if err := engine.WriteSection(*out, "bench", md.String()); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: write report: %v\n", err)
 		return 1
 	}
