@@ -24,19 +24,6 @@ type binaries struct {
 	tokctlSize, floorSize      int64
 }
 
-// moduleRoot returns the directory of tokctl's go.mod, wherever the benchmark was started.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("not inside the tokctl module (run from the repository)")
-	}
-	return filepath.Dir(gomod), nil
-}
-
 // build compiles tokctl (the module's main package) and bench/floor into dir with the release
 // flags and CGO_ENABLED=0. extraTags, normally empty, are added to tokctl's build tags only:
 // "tokctl_nolock" builds a tokctl without the lock, to prove the correctness checks fail.

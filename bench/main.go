@@ -63,7 +63,7 @@ func run() int {
 		return 2
 	}
 	began := time.Now()
-	root, err := moduleRoot()
+	root, err := engine.ModuleRoot()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		return 1

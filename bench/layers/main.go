@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -43,7 +42,7 @@ func run() int {
 	out := flag.String("out", "", "write the table as a section of `FILE` (default bench/RESULTS.md)")
 	flag.Parse()
 	began := time.Now()
-	root, err := moduleRoot()
+	root, err := engine.ModuleRoot()
 	if err != nil {
 		return fail(err)
 	}
@@ -126,17 +125,4 @@ func run() int {
 func fail(err error) int {
 	fmt.Fprintf(os.Stderr, "layers: %v\n", err)
 	return 1
-}
-
-// moduleRoot returns the directory of tokctl's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("not inside the tokctl module (run from the repository)")
-	}
-	return filepath.Dir(gomod), nil
 }

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -50,7 +49,7 @@ func run() int {
 		*seed = rand.Uint64()
 	}
 	began := time.Now()
-	root, err := moduleRoot()
+	root, err := engine.ModuleRoot()
 	if err != nil {
 		return fail(err)
 	}
@@ -148,19 +147,6 @@ func run() int {
 func fail(err error) int {
 	fmt.Fprintf(os.Stderr, "torture: %v\n", err)
 	return 1
-}
-
-// moduleRoot returns the directory of tokctl's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("not inside the tokctl module (run from the repository)")
-	}
-	return filepath.Dir(gomod), nil
 }
 
 // childEnv is our environment without TOKCTL_* variables, which could steer the callers.

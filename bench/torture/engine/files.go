@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 )
@@ -52,6 +53,19 @@ func Machine() string {
 		kernel = strings.TrimSpace(string(b))
 	}
 	return fmt.Sprintf("%d CPUs, %s, Linux %s, %s", runtime.NumCPU(), model, kernel, runtime.Version())
+}
+
+// ModuleRoot returns the directory of tokctl's go.mod, wherever a harness was started.
+func ModuleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("not inside the tokctl module (run from the repository)")
+	}
+	return filepath.Dir(gomod), nil
 }
 
 // WriteSection replaces the part of the Markdown file at path between the lines
