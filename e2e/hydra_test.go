@@ -99,9 +99,9 @@ func startStack(bin, work string) (*hydraStack, error) {
 	}
 	// Hydra makes its ID-token signing key (RSA) on first use, which takes about a second:
 	// make it now rather than during the first test's login.
-	if !ready(hydraPublic + "/.well-known/jwks.json") {
+	if err := s.poll(30*time.Second, func() bool { return ready(hydraPublic + "/.well-known/jwks.json") }); err != nil {
 		s.stop()
-		return nil, fmt.Errorf("hydra serves no JWKS\n%s", tail(s.logPath, 20))
+		return nil, fmt.Errorf("hydra serves no JWKS: %w\n%s", err, tail(s.logPath, 20))
 	}
 	return s, nil
 }
@@ -120,9 +120,18 @@ func (s *hydraStack) serve(h http.Handler, host string) (string, error) {
 
 // waitReady polls both APIs' /health/ready; Hydra is usually ready in under half a second.
 func (s *hydraStack) waitReady(public string, limit time.Duration) error {
+	if err := s.poll(limit, func() bool { return ready(s.admin+"/health/ready") && ready(public+"/health/ready") }); err != nil {
+		return fmt.Errorf("hydra /health/ready: %w", err)
+	}
+	return nil
+}
+
+// poll calls ok every 10 ms until it is true, Hydra exits, or limit passes (a loaded machine
+// makes Hydra's first RSA key take seconds, not one).
+func (s *hydraStack) poll(limit time.Duration, ok func() bool) error {
 	deadline := time.Now().Add(limit)
 	for {
-		if ready(s.admin+"/health/ready") && ready(public+"/health/ready") {
+		if ok() {
 			return nil
 		}
 		select {
@@ -131,7 +140,7 @@ func (s *hydraStack) waitReady(public string, limit time.Duration) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("hydra not ready after %v", limit)
+			return fmt.Errorf("not ready after %v", limit)
 		}
 	}
 }
