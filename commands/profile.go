@@ -1,19 +1,16 @@
 package commands
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/tokctl/tokctl/config"
 	"github.com/tokctl/tokctl/creds"
-	"github.com/tokctl/tokctl/flows"
 	"github.com/tokctl/tokctl/gitcred"
 	"github.com/tokctl/tokctl/providers"
 )
@@ -176,42 +173,6 @@ func applyProfileFlags(c *cli.Context, prof *config.Profile) error {
 	return validateProfile(prof)
 }
 
-func fillFromPreset(prof *config.Profile, preset providers.Preset, vars map[string]string) error {
-	expanded, err := preset.Expand(vars)
-	if err != nil {
-		var flags []string
-		for _, v := range preset.Placeholders() {
-			flags = append(flags, "--"+v)
-		}
-		return withHint(ExitUsage, err, fmt.Sprintf("provider %s needs %s (or give --issuer / --token-url yourself)", preset.Name, strings.Join(flags, " and ")))
-	}
-	for dst, v := range map[*string]string{&prof.Issuer: expanded.Issuer, &prof.AuthURL: expanded.AuthURL,
-		&prof.TokenURL: expanded.TokenURL, &prof.DeviceURL: expanded.DeviceURL, &prof.RevokeURL: expanded.RevokeURL} {
-		if *dst == "" {
-			*dst = v
-		}
-	}
-	return nil
-}
-
-// discover fetches the issuer's metadata once and keeps the endpoints in the profile.
-func discover(ctx context.Context, prof *config.Profile) error {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	md, err := providers.Discover(ctx, flows.NewHTTPClient(), prof.Issuer)
-	if err != nil {
-		return withHint(ExitUsage, fmt.Errorf("discovery: %w", err), "check --issuer, or give --token-url (and --auth-url) instead")
-	}
-	prof.IssParameter = md.AuthorizationResponseIssParameterSupported
-	for dst, v := range map[*string]string{&prof.AuthURL: md.AuthorizationEndpoint, &prof.TokenURL: md.TokenEndpoint,
-		&prof.DeviceURL: md.DeviceAuthorizationEndpoint, &prof.RevokeURL: md.RevocationEndpoint, &prof.JWKSURL: md.JWKSURI} {
-		if v != "" {
-			*dst = v
-		}
-	}
-	return nil
-}
-
 func validateProfile(prof *config.Profile) error {
 	if prof.ClientID == "" {
 		return usageErrorf("profile %q needs --client-id", prof.Name)
@@ -318,18 +279,4 @@ func (u *ui) profileRemove(c *cli.Context) error {
 	}
 	u.infof("removed profile %q and its stored credential (not revoked at the provider)", name)
 	return nil
-}
-
-// keepsCredential refuses to switch a profile's store under a credential it holds: that
-// credential would be left behind. "tokctl store migrate" moves it.
-func keepsCredential(p config.Paths, name, from, to string) error {
-	if storeName(from) == storeName(to) {
-		return nil
-	}
-	old := storeOfKind(p, name, from, keyringTimeout)
-	if _, err := old.Load(); errors.Is(err, creds.ErrNotFound) {
-		return nil
-	}
-	return withHint(ExitUsage, fmt.Errorf("profile %q keeps a credential in %s", name, old.Location()),
-		fmt.Sprintf("move it with \"tokctl store migrate --profile %s --to %s\"", name, storeName(to)))
 }

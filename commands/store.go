@@ -211,3 +211,17 @@ func sameExtra(a, b map[string]json.RawMessage) bool {
 	}
 	return true
 }
+
+// keepsCredential refuses to switch a profile's store under a credential it holds: that
+// credential would be left behind. "tokctl store migrate" moves it.
+func keepsCredential(p config.Paths, name, from, to string) error {
+	if storeName(from) == storeName(to) {
+		return nil
+	}
+	old := storeOfKind(p, name, from, keyringTimeout)
+	if _, err := old.Load(); errors.Is(err, creds.ErrNotFound) {
+		return nil
+	}
+	return withHint(ExitUsage, fmt.Errorf("profile %q keeps a credential in %s", name, old.Location()),
+		fmt.Sprintf("move it with \"tokctl store migrate --profile %s --to %s\"", name, storeName(to)))
+}
