@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -78,6 +80,9 @@ func (u *ui) diagnose(c *cli.Context) error {
 	}
 	inputs, closeAll, unreadable := u.openInputs(names)
 	defer closeAll()
+	if len(inputs) == 0 {
+		return &userError{code: ExitUsage, err: joinUnreadable(unreadable)} // no report of nothing read
+	}
 	a := diagnose.New(diagnose.Options{Window: window, Skew: skew})
 	for _, err := range a.Read(inputs...) {
 		if err != nil {
@@ -99,7 +104,7 @@ func (u *ui) diagnose(c *cli.Context) error {
 	u.malformedWarnings(r)
 	switch {
 	case len(unreadable) > 0:
-		return &userError{code: ExitUsage, err: errors.Join(unreadable...)}
+		return &userError{code: ExitUsage, err: joinUnreadable(unreadable)}
 	case r.Races() > 0:
 		return &userError{code: ExitError, err: fmt.Errorf("found %d incident(s) caused by concurrent refreshes", r.Races())}
 	}
@@ -122,14 +127,18 @@ func (u *ui) openInputs(names []string) ([]diagnose.Input, func(), []error) {
 		if err == nil {
 			var st os.FileInfo
 			if st, err = f.Stat(); err == nil && st.IsDir() {
-				err = fmt.Errorf("%s is a directory", n)
+				err = errors.New("it is a directory")
 			}
 		}
 		if err != nil {
 			if f != nil {
 				f.Close()
 			}
-			errs = append(errs, fmt.Errorf("cannot read %w", err))
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // "open NAME: …" would name the file twice
+			}
+			errs = append(errs, fmt.Errorf("cannot read %s: %w", n, err))
 			continue
 		}
 		files = append(files, f)
@@ -140,6 +149,18 @@ func (u *ui) openInputs(names []string) ([]diagnose.Input, func(), []error) {
 			f.Close()
 		}
 	}, errs
+}
+
+// joinUnreadable makes one line of the inputs that could not be read.
+func joinUnreadable(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	return fmt.Errorf("%d inputs: %s", len(errs), strings.Join(msgs, "; "))
 }
 
 // existing returns those of paths that exist.
