@@ -131,7 +131,7 @@ func checkCredential(r *report, p config.Paths, prof *config.Profile) {
 		return
 	}
 	now := time.Now()
-	if failure := creds.RecordedFailure(p.LockFile(prof.Name), cred.RefreshToken); failure != "" {
+	if failure := creds.RecordedFailure(store, p.LockFile(prof.Name), cred.RefreshToken); failure != "" {
 		r.fail("run \"tokctl login --profile "+prof.Name+"\"", "credential: the provider rejected its refresh token (%s)", failure)
 		return
 	}

@@ -69,7 +69,7 @@ func (u *ui) status(c *cli.Context) error {
 		if claims, err := flows.ParseClaims(cred.IDToken); err == nil {
 			r.User, r.Subject = claims.Who(), claims.Subject
 		}
-		r.RefreshFailed = creds.RecordedFailure(p.LockFile(prof.Name), cred.RefreshToken)
+		r.RefreshFailed = creds.RecordedFailure(store, p.LockFile(prof.Name), cred.RefreshToken)
 	}
 	if holder, held, err := lockfile.Inspect(p.LockFile(prof.Name)); err == nil && held && holder != nil {
 		r.LockHolder = holder.String()

@@ -138,7 +138,7 @@ func (u *ui) storeMigrate(c *cli.Context) error {
 	dst := storeOfKind(p, prof.Name, to, interactiveKeyringTimeout)
 	src := &creds.Source{Store: from, LockPath: p.LockFile(prof.Name), LockTimeout: c.Duration("lock-timeout"), Command: "tokctl store migrate"}
 	moved := false
-	err = src.Locked(c.Context, func() error {
+	err = src.Locked(c.Context, func(creds.Held) error {
 		faultPoint("migrate:locked")
 		cred, err := from.Load()
 		switch {

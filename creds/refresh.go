@@ -3,6 +3,7 @@ package creds
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 )
@@ -12,7 +13,7 @@ const maxAttempts = 4
 
 // refresh runs under the lock: it calls the provider once (retrying only transient failures),
 // persists the merged result before returning it, and triages a rejected refresh token.
-func (s *Source) refresh(ctx context.Context, c *Credential) (*Credential, error) {
+func (s *Source) refresh(ctx context.Context, held Held, c *Credential) (*Credential, error) {
 	ctx, cancel := context.WithTimeout(ctx, orDefault(s.RefreshTimeout, DefaultRefreshTimeout))
 	defer cancel()
 	backoff := 200 * time.Millisecond
@@ -21,12 +22,12 @@ func (s *Source) refresh(ctx context.Context, c *Credential) (*Credential, error
 		s.debugf("refreshing (attempt %d, refresh token %s)", attempt, Fingerprint(c.RefreshToken))
 		sent := time.Now()
 		tortureAt("before-post")
-		resp, err := s.Refresher.Refresh(ctx, c)
+		resp, err := s.attempt(ctx, held, c)
 		s.emit(refreshEvent(c, attempt, time.Since(sent), err))
 		if err == nil {
 			merged := merge(c, resp)
 			tortureAt("after-response")
-			if err := s.Store.Save(merged); err != nil {
+			if err := held.Save(merged); err != nil {
 				// The provider has rotated; without the save the new refresh token is lost.
 				return nil, err
 			}
@@ -36,15 +37,15 @@ func (s *Source) refresh(ctx context.Context, c *Credential) (*Credential, error
 		}
 		var grant *GrantError
 		if errors.As(err, &grant) {
-			next, err, done := s.triage(c, grant)
+			next, err, done := s.triage(held, c, grant)
 			if done {
 				return next, err
 			}
 			c = next // a sibling outside the lock rotated: continue with its refresh token
 			continue
 		}
-		if errors.Is(err, context.Canceled) {
-			return nil, err // interrupted: no token, no warning
+		if errors.Is(err, context.Canceled) || errors.Is(err, ErrLeaseLost) {
+			return nil, err // interrupted, or no longer the holder: no token, no warning
 		}
 		var transient *TransientError
 		if !errors.As(err, &transient) {
@@ -74,8 +75,8 @@ func (s *Source) refresh(ctx context.Context, c *Credential) (*Credential, error
 // try, or done=true when its access token is already usable). Otherwise the rejection is
 // permanent: record it so siblings do not re-send a dead token, keep the credential, and ask for
 // a login.
-func (s *Source) triage(sent *Credential, grant *GrantError) (*Credential, error, bool) {
-	now, err := s.Store.Load()
+func (s *Source) triage(held Held, sent *Credential, grant *GrantError) (*Credential, error, bool) {
+	now, err := held.Load()
 	if err != nil {
 		return nil, loadError(err), true
 	}
@@ -87,7 +88,7 @@ func (s *Source) triage(sent *Credential, grant *GrantError) (*Credential, error
 		}
 		return now, nil, false
 	}
-	s.failures().record(sent.RefreshToken, grant, s.now())
+	record(s.failures(), sent.RefreshToken, grant, s.now())
 	s.emit(Event{Kind: EventTriage, Outcome: "permanent", Fingerprint: Fingerprint(sent.RefreshToken), Code: grant.Code})
 	return nil, &LoginRequiredError{Reason: "the provider rejected the refresh token", Err: grant}, true
 }
@@ -100,4 +101,24 @@ func (s *Source) fallback(c *Credential, err error) (*Credential, error) {
 		return c, nil
 	}
 	return nil, err
+}
+
+// attempt sends one refresh request, with a deadline no later than the held lock's: a request
+// still in flight when a lease runs out could rotate a refresh token that another host, by
+// then holding the lock, is about to send. A lease already too short is not used at all.
+func (s *Source) attempt(ctx context.Context, held Held, c *Credential) (*Credential, error) {
+	deadline := held.Deadline()
+	if deadline.IsZero() {
+		return s.Refresher.Refresh(ctx, c)
+	}
+	if !time.Now().Before(deadline) {
+		return nil, ErrLeaseLost
+	}
+	actx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	resp, err := s.Refresher.Refresh(actx, c)
+	if err != nil && ctx.Err() == nil && actx.Err() != nil {
+		return nil, fmt.Errorf("%w: the token request did not finish in time: %v", ErrLeaseLost, err)
+	}
+	return resp, err
 }

@@ -87,11 +87,7 @@ func (s *Source) Get(ctx context.Context) (*Credential, error) {
 	defer cancel()
 	var holder *lockfile.Owner
 	waitStart := time.Now()
-	lock, err := lockfile.Acquire(lctx, s.LockPath, lockfile.Options{
-		Command: s.Command,
-		Watch:   s.watcher(first, &adopted),
-		Seen:    s.lockObserver(&holder),
-	})
+	held, err := s.lock(lctx, s.watcher(first, &adopted), s.lockObserver(&holder))
 	if e, ok := lockWaitEvent(holder, time.Since(waitStart), err); ok {
 		s.emit(e)
 	}
@@ -101,16 +97,16 @@ func (s *Source) Get(ctx context.Context) (*Credential, error) {
 	case err != nil:
 		return nil, err
 	}
-	defer lock.Release()
+	defer held.Release()
 
-	c, err = s.Store.Load() // re-read: a sibling may have refreshed while we waited
+	c, err = held.Load() // re-read: a sibling may have refreshed while we waited
 	if err != nil {
 		return nil, loadError(err)
 	}
 	if c, err, done := s.settled(c, first); done {
 		return c, err
 	}
-	return s.refresh(ctx, c)
+	return s.refresh(ctx, held, c)
 }
 
 // settled decides whether c can be answered without a refresh: it is fresh; it was refreshed by
@@ -127,7 +123,7 @@ func (s *Source) settled(c, first *Credential) (*Credential, error, bool) {
 	case c.RefreshToken == "" && needsRefreshToken(s.Refresher):
 		return s.noRefresh(c, &LoginRequiredError{Reason: "the credential has no refresh token"})
 	}
-	if f := s.failures().lookup(c.RefreshToken); f != nil {
+	if f := lookup(s.failures(), c.RefreshToken); f != nil {
 		// Permanent, as for the caller that saw the rejection (design.md §4.5): providers
 		// that revoke the grant revoke its access tokens too.
 		return nil, &LoginRequiredError{Reason: "the refresh token was rejected " + f.describe(now)}, true
