@@ -1,0 +1,121 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tokctl/tokctl/lockfile"
+	"github.com/tokctl/tokctl/redisconn"
+)
+
+// Health is what Check found out about the server behind a Store.
+type Health struct {
+	Addr     string        // the server answering (the primary, with Sentinel)
+	Version  string        // redis_version
+	Role     string        // master or slave
+	Latency  time.Duration // median round trip of three PINGs
+	Replicas int           // connected replicas
+	// Persistence is "aof", "rdb" or "none": what survives a restart of the server.
+	Persistence string
+	Eviction    string          // maxmemory-policy
+	Holder      *lockfile.Owner // who holds the profile's lock now, if anyone
+	// Problems lists, in words for the user, what would break tokctl's promise.
+	Problems []string
+}
+
+// Check connects, authenticates and looks at the server: latency, role, replication,
+// persistence and eviction policy, and the profile's lock. An error means tokctl cannot use the
+// store at all (the same errors as Load's).
+func (s *Store) Check(ctx context.Context) (*Health, error) {
+	h := &Health{}
+	var rtts []time.Duration
+	for range 3 {
+		start := time.Now()
+		v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) {
+			h.Addr = c.Addr()
+			return c.Do(ctx, "PING")
+		})
+		if err != nil {
+			return nil, err
+		}
+		if v != "PONG" {
+			return nil, s.wrap(fmt.Errorf("%w: PING answered something else", redisconn.ErrProtocol))
+		}
+		rtts = append(rtts, time.Since(start))
+	}
+	slices.Sort(rtts)
+	h.Latency = rtts[1]
+	server, err := s.info(ctx, "server")
+	if err != nil {
+		return nil, err
+	}
+	h.Version = server["redis_version"]
+	repl, err := s.info(ctx, "replication")
+	if err != nil {
+		return nil, err
+	}
+	h.Role = repl["role"]
+	fmt.Sscan(repl["connected_slaves"], &h.Replicas)
+	persist, err := s.info(ctx, "persistence")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case persist["aof_enabled"] == "1":
+		h.Persistence = "aof"
+	case persist["rdb_last_save_time"] != "" && persist["rdb_changes_since_last_save"] != "" && s.rdbSaves(ctx):
+		h.Persistence = "rdb"
+	default:
+		h.Persistence = "none"
+	}
+	memory, err := s.info(ctx, "memory")
+	if err != nil {
+		return nil, err
+	}
+	h.Eviction = memory["maxmemory_policy"]
+	if v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "GET", s.keys.lock) }); err == nil {
+		if rec, ok := v.(string); ok {
+			if o, ok := parseOwner(rec); ok {
+				h.Holder = &o
+			}
+		}
+	}
+	h.Problems = h.problems(s.target)
+	return h, nil
+}
+
+// rdbSaves reports whether the server has RDB snapshots configured (CONFIG GET save is not
+// empty); a server that forbids CONFIG counts as saving, since it cannot be told.
+func (s *Store) rdbSaves(ctx context.Context) bool {
+	v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "CONFIG", "GET", "save") })
+	if err != nil {
+		return true
+	}
+	pair, _ := v.([]any)
+	return len(pair) == 2 && pair[1] != ""
+}
+
+func (h *Health) problems(t Target) []string {
+	var out []string
+	if h.Role != "" && h.Role != "master" {
+		out = append(out, "the server is a replica ("+h.Role+"): it refuses the lock; point the store at the primary, or use redis+sentinel:// so tokctl finds it")
+	}
+	switch h.Persistence {
+	case "none":
+		out = append(out, "the server keeps data only in memory: a restart loses the credential and every host must log in again; turn on appendonly (appendonly yes, appendfsync everysec or always)")
+	case "rdb":
+		out = append(out, "the server only takes RDB snapshots: a restart loses every refresh since the last one, and the provider has revoked those refresh tokens; turn on appendonly")
+	}
+	if h.Eviction != "" && h.Eviction != "noeviction" {
+		out = append(out, "maxmemory-policy is "+h.Eviction+": under memory pressure Redis may evict the credential or the lock; use noeviction")
+	}
+	if t.Master != "" && h.Replicas == 0 {
+		out = append(out, "Sentinel is configured but the primary has no replica connected: a failover would have nothing to promote")
+	}
+	if h.Latency > 200*time.Millisecond {
+		out = append(out, fmt.Sprintf("the round trip to the server takes %s: every tokctl call pays it at least once", h.Latency.Round(time.Millisecond)))
+	}
+	return out
+}

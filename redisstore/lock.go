@@ -1,0 +1,333 @@
+package redisstore
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/tokctl/tokctl/creds"
+	"github.com/tokctl/tokctl/lockfile"
+	"github.com/tokctl/tokctl/redisconn"
+)
+
+// pollMax is the longest a waiter sleeps between looks at the lock when no notification comes
+// (the subscription failed, or a holder died and its lease is running out).
+const pollMax = 250 * time.Millisecond
+
+// owner is the lock's value: who holds it, and a random token that makes it unique, so that
+// compare-and-pexpire and compare-and-delete act only on the holder's own lock.
+type owner struct {
+	Token string `json:"token"`
+	lockfile.Owner
+}
+
+func (s *Store) newOwner(command string) (string, error) {
+	var b [16]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		return "", err
+	}
+	data, err := json.Marshal(owner{hex.EncodeToString(b[:]), lockfile.Owner{PID: os.Getpid(), Host: s.host, Since: time.Now().UTC().Truncate(time.Millisecond), Command: command}})
+	return string(data), err
+}
+
+func parseOwner(v string) (lockfile.Owner, bool) {
+	var o owner
+	if json.Unmarshal([]byte(v), &o) != nil || o.PID <= 0 {
+		return lockfile.Owner{}, false
+	}
+	return o.Owner, true
+}
+
+// Lock implements creds.LockingStore (see the package doc).
+func (s *Store) Lock(ctx context.Context, req creds.LockRequest) (creds.Held, error) {
+	val, err := s.newOwner(req.Command)
+	if err != nil {
+		return nil, err
+	}
+	lease := s.target.Lease
+	var (
+		sub    *subscription
+		holder string // the holder's record last seen
+		seen   lockfile.Owner
+		known  bool
+	)
+	defer func() { sub.close() }()
+	for {
+		sent := time.Now()
+		v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) {
+			return tryLock.run(ctx, c, []string{s.keys.lock}, val, itoa(int(lease.Milliseconds())))
+		})
+		if err != nil {
+			return nil, s.lockError(ctx, err)
+		}
+		got, _ := v.([]any)
+		if len(got) > 0 && got[0] == int64(1) {
+			h := &held{s: s, val: val, lease: lease, confirmed: sent.Add(lease)}
+			if err := h.replicate(ctx); err != nil {
+				h.Release()
+				return nil, err
+			}
+			h.startRenewal()
+			return h, nil
+		}
+		wait := pollMax
+		if len(got) == 3 {
+			if rec, _ := got[1].(string); rec != holder {
+				holder = rec
+				if seen, known = parseOwner(rec); known && req.Seen != nil {
+					req.Seen(seen, false)
+				}
+			}
+			if ttl, _ := got[2].(int64); ttl >= 0 && time.Duration(ttl)*time.Millisecond < wait {
+				wait = time.Duration(ttl)*time.Millisecond + time.Millisecond // the lease runs out first
+			}
+		}
+		if sub == nil {
+			sub = s.subscribe()
+			continue // a release between our SET and the SUBSCRIBE would otherwise go unheard
+		}
+		if req.Watch != nil && req.Watch() {
+			return nil, lockfile.ErrNotNeeded
+		}
+		timer := time.NewTimer(wait/2 + rand.N(wait/2+1))
+		select {
+		case <-sub.c:
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				desc := "an unknown holder"
+				if known {
+					desc = seen.String()
+				} else if holder == "" {
+					desc = "a holder that released it just now"
+				}
+				e := &lockfile.HeldError{Path: s.Location(), Holder: desc}
+				if known {
+					e.Owner = &seen
+				}
+				return nil, e
+			}
+			return nil, ctx.Err()
+		}
+		timer.Stop()
+	}
+}
+
+// lockError reports a failure to talk to the server while taking the lock; an interrupted
+// wait is reported as such.
+func (s *Store) lockError(ctx context.Context, err error) error {
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &lockfile.HeldError{Path: s.Location(), Holder: "nobody it could see (the store did not answer in time)"}
+		}
+		return ctx.Err()
+	}
+	return err
+}
+
+// held is a lock taken in Redis.
+type held struct {
+	s     *Store
+	val   string // the owner record: what the lock must still hold
+	lease time.Duration
+
+	mu        sync.Mutex
+	confirmed time.Time // the lease's end as last confirmed by the server
+	lost      bool      // the server said the lock is no longer ours
+	version   string    // the credential's version as read under the lock
+	loaded    bool
+	replicas  int // replicas connected when the lock was taken
+
+	stop, done chan struct{}
+}
+
+// margin is how long before the confirmed end of the lease a token request must be finished:
+// room for the fenced write and for the clocks of this host and the server running at
+// slightly different rates.
+func (h *held) margin() time.Duration { return max(h.lease/5, 200*time.Millisecond) }
+
+// replicate makes sure the lock is on a replica before the refresh starts, when there are
+// replicas: after a failover, the promoted replica must already refuse the lock to others.
+func (h *held) replicate(ctx context.Context) error {
+	n, err := h.s.connectedReplicas(ctx)
+	if err != nil {
+		return err
+	}
+	h.replicas = n
+	if n == 0 {
+		return nil
+	}
+	acked, err := h.s.wait(ctx)
+	if err != nil {
+		return err
+	}
+	if acked < 1 {
+		return &creds.StoreUnavailableError{Location: h.s.Location(), Err: fmt.Errorf("no replica acknowledged the lock within %s; a failover now could give it to another host, so no refresh was started", waitTimeout)}
+	}
+	return nil
+}
+
+func (h *held) startRenewal() {
+	h.stop, h.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(h.done)
+		t := time.NewTicker(h.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-h.stop:
+				return
+			case <-t.C:
+				h.renew()
+			}
+		}
+	}()
+}
+
+// renew extends the lease if the lock is still ours.
+func (h *held) renew() {
+	ctx, cancel := context.WithTimeout(context.Background(), h.lease/3)
+	defer cancel()
+	sent := time.Now()
+	v, err := h.s.do(ctx, true, func(c *redisconn.Conn) (any, error) {
+		return renew.run(ctx, c, []string{h.s.keys.lock}, h.val, itoa(int(h.lease.Milliseconds())))
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case err != nil: // unreachable: the lease confirmed so far still bounds the refresh
+	case v == int64(1):
+		if end := sent.Add(h.lease); end.After(h.confirmed) {
+			h.confirmed = end
+		}
+	default:
+		h.lost = true
+	}
+}
+
+// Deadline implements creds.Held: it renews the lease first, so that a token request gets
+// nearly a whole lease.
+func (h *held) Deadline() time.Time {
+	h.renew()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.lost {
+		return time.Now().Add(-time.Nanosecond)
+	}
+	return h.confirmed.Add(-h.margin())
+}
+
+// Load implements creds.Held: the credential and its version in one MGET.
+func (h *held) Load() (*creds.Credential, error) {
+	ctx, cancel := h.s.opContext()
+	defer cancel()
+	v, err := h.s.do(ctx, true, func(c *redisconn.Conn) (any, error) {
+		return c.Do(ctx, "MGET", h.s.keys.cred, h.s.keys.version)
+	})
+	if err != nil {
+		return nil, err
+	}
+	pair, _ := v.([]any)
+	if len(pair) != 2 {
+		return nil, h.s.wrap(fmt.Errorf("%w: MGET answered %d values", redisconn.ErrProtocol, len(pair)))
+	}
+	h.mu.Lock()
+	h.version, _ = pair[1].(string)
+	if h.version == "" {
+		h.version = "0"
+	}
+	h.loaded = true
+	h.mu.Unlock()
+	return h.s.parse(pair[0])
+}
+
+// Save implements creds.Held: the fenced write, then (with replicas) a WAIT so that the new
+// credential survives a failover before the token is handed out.
+func (h *held) Save(c *creds.Credential) error {
+	h.mu.Lock()
+	loaded := h.loaded
+	h.mu.Unlock()
+	if !loaded {
+		if _, err := h.Load(); err != nil && !errors.Is(err, creds.ErrNotFound) {
+			var corrupt *creds.CorruptError
+			if !errors.As(err, &corrupt) {
+				return err
+			}
+		}
+	}
+	data, err := c.Encode()
+	if err != nil {
+		return fmt.Errorf("encode credential: %w", err)
+	}
+	ctx, cancel := h.s.opContext()
+	defer cancel()
+	h.mu.Lock()
+	expected := h.version
+	h.mu.Unlock()
+	k := h.s.keys
+	v, err := h.s.do(ctx, false, func(conn *redisconn.Conn) (any, error) {
+		return fencedSave.run(ctx, conn, []string{k.lock, k.version, k.cred}, h.val, expected, string(data), k.channel)
+	})
+	if err != nil {
+		var unavailable *creds.StoreUnavailableError
+		if errors.As(err, &unavailable) && h.s.confirmSaved(data) {
+			return nil // the reply was lost, not the write
+		}
+		return err
+	}
+	switch n, _ := v.(int64); {
+	case n > 0:
+		h.mu.Lock()
+		h.version = itoa(int(n))
+		h.mu.Unlock()
+	case n == 0:
+		h.mu.Lock()
+		h.lost = true
+		h.mu.Unlock()
+		return fmt.Errorf("%w: the lease in %s ran out and another host may hold the lock; the stored credential was left as it is", creds.ErrFenced, h.s.Location())
+	default:
+		return fmt.Errorf("%w: the credential in %s changed while the lock was held (the lease ran out and another host refreshed); it was left as it is", creds.ErrFenced, h.s.Location())
+	}
+	if h.replicas > 0 {
+		if acked, err := h.s.wait(ctx); err != nil || acked < 1 {
+			h.s.warnf("the new credential is stored on the primary of %s but no replica confirmed it within %s; a failover now would lose it", h.s.Location(), waitTimeout)
+		}
+	}
+	return nil
+}
+
+// Release implements creds.Held: compare-and-delete, waking the waiters.
+func (h *held) Release() {
+	if h.stop != nil {
+		close(h.stop)
+		<-h.done
+	}
+	ctx, cancel := h.s.opContext()
+	defer cancel()
+	h.s.do(ctx, true, func(c *redisconn.Conn) (any, error) {
+		return release.run(ctx, c, []string{h.s.keys.lock}, h.val, h.s.keys.channel)
+	})
+}
+
+// confirmSaved reads the credential back on a new connection after a write whose reply was
+// lost: true when the stored value is exactly what was written.
+func (s *Store) confirmSaved(data []byte) bool {
+	ctx, cancel := s.opContext()
+	defer cancel()
+	c, err := s.dial(ctx)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	v, err := c.Do(ctx, "GET", s.keys.cred)
+	got, _ := v.(string)
+	return err == nil && got == string(data)
+}
