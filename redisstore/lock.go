@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -267,23 +268,14 @@ func (h *held) Save(c *creds.Credential) error {
 	if err != nil {
 		return fmt.Errorf("encode credential: %w", err)
 	}
-	ctx, cancel := h.s.opContext()
-	defer cancel()
 	h.mu.Lock()
 	expected := h.version
 	h.mu.Unlock()
-	k := h.s.keys
-	v, err := h.s.do(ctx, false, func(conn *redisconn.Conn) (any, error) {
-		return fencedSave.run(ctx, conn, []string{k.lock, k.version, k.cred}, h.val, expected, string(data), k.channel)
-	})
+	n, err := h.fencedSave(string(data), expected)
 	if err != nil {
-		var unavailable *creds.StoreUnavailableError
-		if errors.As(err, &unavailable) && h.s.confirmSaved(data) {
-			return nil // the reply was lost, not the write
-		}
 		return err
 	}
-	switch n, _ := v.(int64); {
+	switch {
 	case n > 0:
 		h.mu.Lock()
 		h.version = itoa(int(n))
@@ -297,11 +289,53 @@ func (h *held) Save(c *creds.Credential) error {
 		return fmt.Errorf("%w: the credential in %s changed while the lock was held (the lease ran out and another host refreshed); it was left as it is", creds.ErrFenced, h.s.Location())
 	}
 	if h.replicas > 0 {
+		ctx, cancel := h.s.opContext()
+		defer cancel()
 		if acked, err := h.s.wait(ctx); err != nil || acked < 1 {
 			h.s.warnf("the new credential is stored on the primary of %s but no replica confirmed it within %s; a failover now would lose it", h.s.Location(), waitTimeout)
 		}
 	}
 	return nil
+}
+
+// fencedSave runs the fenced write: the new version, 0 (the lock is not ours) or -1 (the
+// version moved). The provider has already rotated the refresh token being saved, so a write
+// that fails on the network is tried again, on new connections, for as long as the lease is
+// ours: the fence keeps every try safe. A try whose write landed but whose reply was lost is
+// recognised by reading the credential back.
+func (h *held) fencedSave(data, expected string) (int64, error) {
+	k := h.s.keys
+	backoff := 50 * time.Millisecond
+	for {
+		ctx, cancel := h.s.opContext()
+		v, err := h.s.do(ctx, false, func(conn *redisconn.Conn) (any, error) {
+			return fencedSave.run(ctx, conn, []string{k.lock, k.version, k.cred}, h.val, expected, data, k.channel)
+		})
+		cancel()
+		n, _ := v.(int64)
+		var unavailable *creds.StoreUnavailableError
+		switch {
+		case err == nil && n >= 0:
+			return n, nil
+		case err == nil || errors.As(err, &unavailable):
+			if ver, ok := h.s.storedAs(data); ok {
+				return ver, nil // an earlier try's write landed
+			}
+			if err == nil {
+				return n, nil
+			}
+		default:
+			return 0, err
+		}
+		h.mu.Lock()
+		end := h.confirmed.Add(-h.margin() / 2)
+		h.mu.Unlock()
+		if time.Now().Add(backoff).After(end) {
+			return 0, fmt.Errorf("the refreshed credential could not be saved before the lease ran out; the provider has rotated the refresh token, so the one in the store no longer works and the next refresh will ask for a login: %w", err)
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
 }
 
 // Release implements creds.Held: compare-and-delete, waking the waiters.
@@ -317,17 +351,22 @@ func (h *held) Release() {
 	})
 }
 
-// confirmSaved reads the credential back on a new connection after a write whose reply was
-// lost: true when the stored value is exactly what was written.
-func (s *Store) confirmSaved(data []byte) bool {
+// storedAs reads the credential and its version back on a new connection: the version, and
+// true when the stored credential is exactly data.
+func (s *Store) storedAs(data string) (int64, bool) {
 	ctx, cancel := s.opContext()
 	defer cancel()
 	c, err := s.dial(ctx)
 	if err != nil {
-		return false
+		return 0, false
 	}
 	defer c.Close()
-	v, err := c.Do(ctx, "GET", s.keys.cred)
-	got, _ := v.(string)
-	return err == nil && got == string(data)
+	v, err := c.Do(ctx, "MGET", s.keys.cred, s.keys.version)
+	pair, _ := v.([]any)
+	if err != nil || len(pair) != 2 || pair[0] != data {
+		return 0, false
+	}
+	ver, _ := pair[1].(string)
+	n, err := strconv.ParseInt(ver, 10, 64)
+	return n, err == nil && n > 0
 }
