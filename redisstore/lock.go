@@ -69,8 +69,13 @@ func (s *Store) Lock(ctx context.Context, req creds.LockRequest) (creds.Held, er
 			return nil, s.lockError(ctx, err)
 		}
 		got, _ := v.([]any)
-		if len(got) > 0 && got[0] == int64(1) {
-			h := &held{s: s, val: val, lease: lease, confirmed: sent.Add(lease)}
+		mine := len(got) == 3 && got[1] == val // a try whose reply was lost had taken it
+		if len(got) > 0 && got[0] == int64(1) || mine {
+			end := sent.Add(lease)
+			if ttl, _ := got[len(got)-1].(int64); mine && ttl >= 0 {
+				end = sent.Add(time.Duration(ttl) * time.Millisecond)
+			}
+			h := &held{s: s, val: val, lease: lease, confirmed: end}
 			if err := h.replicate(ctx); err != nil {
 				h.Release()
 				return nil, err

@@ -129,25 +129,42 @@ func (s *Store) Close() error {
 }
 
 // do runs one command on the Store's connection, dialing it first when needed. A connection
-// that broke is dropped, so the next call dials afresh; with retry, a command that failed on a
-// connection that was already open (a server restarted since) is sent once more on a new one —
-// only for commands that are safe to repeat.
+// that broke is dropped, so the next call dials afresh. With retry — only for commands that are
+// safe to send twice — a command that failed on a connection opened earlier (the server
+// restarted since) is sent once more on a new one, and, with Sentinel, a store that is
+// unavailable (a failover in progress) is tried again with backoff until ctx ends.
 func (s *Store) do(ctx context.Context, retry bool, f func(*redisconn.Conn) (any, error)) (any, error) {
-	c, fresh, err := s.connect(ctx)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	v, err := f(c)
-	if isIOError(err) {
-		s.drop(c)
-		if retry && !fresh && ctx.Err() == nil {
-			return s.do(ctx, false, f)
+	backoff := 100 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		c, fresh, err := s.connect(ctx)
+		if err == nil {
+			var v any
+			if v, err = f(c); err == nil {
+				return v, nil
+			}
+			if isIOError(err) {
+				s.drop(c)
+			}
+		}
+		raw := err
+		err = s.wrap(raw)
+		if !retry || ctx.Err() != nil {
+			return nil, err
+		}
+		var unavailable *creds.StoreUnavailableError
+		switch {
+		case attempt == 0 && !fresh && c != nil && isIOError(raw):
+			continue // a connection from before a restart: once more on a new one
+		case s.target.Master != "" && errors.As(err, &unavailable):
+			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < backoff {
+				return nil, err
+			}
+			time.Sleep(backoff)
+			backoff = min(2*backoff, time.Second)
+		default:
+			return nil, err
 		}
 	}
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	return v, nil
 }
 
 func (s *Store) connect(ctx context.Context) (*redisconn.Conn, bool, error) {
