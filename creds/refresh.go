@@ -31,6 +31,7 @@ func (s *Source) refresh(ctx context.Context, held Held, c *Credential) (*Creden
 				// The provider has rotated; without the save the new refresh token is lost.
 				return nil, err
 			}
+			tortureAt("saved")
 			s.failures().clear()
 			s.debugf("refreshed; new access token expires %s", merged.Expiry.Format(time.RFC3339))
 			return merged, nil

@@ -19,7 +19,9 @@
 // Phases, in order: before-post (lock held, the refresh request is about to be sent),
 // after-response (the provider answered with new tokens, nothing saved yet), save-temp-synced
 // (the temporary file is written and fsynced, not yet renamed) and save-renamed (renamed over the
-// credential, directory not yet fsynced).
+// credential, directory not yet fsynced), both only on the file store, and saved (the store
+// holds the new credential, the lock is not released yet: on a fleet store a holder killed here
+// keeps the others waiting until its lease runs out).
 
 package creds
 
