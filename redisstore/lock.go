@@ -53,6 +53,9 @@ func (s *Store) Lock(ctx context.Context, req creds.LockRequest) (creds.Held, er
 		return nil, err
 	}
 	lease := s.target.Lease
+	if lockDisabled {
+		return &held{s: s, lease: lease, confirmed: time.Now().Add(lease), unlocked: true}, nil
+	}
 	var (
 		sub    *subscription
 		holder string // the holder's record last seen
@@ -150,7 +153,8 @@ type held struct {
 	lost      bool      // the server said the lock is no longer ours
 	version   string    // the credential's version as read under the lock
 	loaded    bool
-	replicas  int // replicas connected when the lock was taken
+	replicas  int  // replicas connected when the lock was taken
+	unlocked  bool // built with tokctl_nolock: nothing to renew, fence or release
 
 	stop, done chan struct{}
 }
@@ -222,6 +226,9 @@ func (h *held) renew() {
 // Deadline implements creds.Held: it renews the lease first, so that a token request gets
 // nearly a whole lease.
 func (h *held) Deadline() time.Time {
+	if h.unlocked {
+		return time.Time{}
+	}
 	h.renew()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -272,6 +279,9 @@ func (h *held) Save(c *creds.Credential) error {
 	data, err := c.Encode()
 	if err != nil {
 		return fmt.Errorf("encode credential: %w", err)
+	}
+	if h.unlocked {
+		return h.s.Save(c)
 	}
 	h.mu.Lock()
 	expected := h.version
@@ -345,6 +355,9 @@ func (h *held) fencedSave(data, expected string) (int64, error) {
 
 // Release implements creds.Held: compare-and-delete, waking the waiters.
 func (h *held) Release() {
+	if h.unlocked {
+		return
+	}
 	if h.stop != nil {
 		close(h.stop)
 		<-h.done
