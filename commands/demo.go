@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +27,7 @@ func demoCommand(u *ui) *cli.Command {
 		Description: `Starts the built-in strict authorization server on 127.0.0.1 (refresh tokens rotate; reusing
 one revokes the whole family, as Hydra and Auth0 do), stores an expired credential in a throwaway
 profile, and launches --callers real "tokctl token" processes at once. Then it runs the same burst
-through a naive refresher with no lock, the way most tools behave, and shows the difference.
+of processes as a naive refresher with no lock, the way most tools behave, and shows the difference.
 Nothing outside a temporary directory is touched.
 
 Example:
@@ -32,8 +35,17 @@ Example:
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "callers", Aliases: []string{"n"}, Value: 100, Usage: "`N` concurrent callers per burst"},
 			&cli.DurationFlag{Name: "latency", Value: 250 * time.Millisecond, Usage: "token endpoint response `TIME`"},
+			naiveCallerFlag(),
 		},
-		Action: func(c *cli.Context) error { return u.demo(c) },
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageErrorf("unexpected argument %q (see \"tokctl demo --help\")", c.Args().First())
+			}
+			if c.IsSet(naiveCallerName) {
+				return u.naiveCaller(c.Context, c.String(naiveCallerName))
+			}
+			return u.demo(c)
+		},
 	}
 }
 
@@ -51,14 +63,20 @@ func (u *ui) demo(c *cli.Context) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer os.RemoveAll(home)
-	srv := oauthtest.NewServer(oauthtest.Options{Latency: c.Duration("latency")})
+	latency := c.Duration("latency")
+	srv := oauthtest.NewServer(oauthtest.Options{Latency: latency})
 	defer srv.Close()
 
 	w := u.stdout
 	fmt.Fprintf(w, "tokctl demo: %d callers find the same access token expired at once.\n", n)
-	fmt.Fprintf(w, "Authorization server: %s (built in; refresh tokens rotate, reuse revokes the family, %s latency)\n\n", srv.URL(), c.Duration("latency"))
+	fmt.Fprintf(w, "Authorization server: %s (built in; refresh tokens rotate, reuse revokes the family, %s latency)\n", srv.URL(), latency)
+	fmt.Fprintf(w, "Both bursts start %d processes of this binary, one after another, on this machine's %d CPUs; each burst\n", n, runtime.NumCPU())
+	fmt.Fprintf(w, "has its own throwaway profile holding an expired credential. A wall time runs from starting the\n")
+	fmt.Fprintf(w, "first process to the exit of the last: process start-up, reading the credential, the token\n")
+	fmt.Fprintf(w, "endpoint's %s per call, waiting for the lock (tokctl only), writing and printing.\n\n", latency)
 
-	res, err := tokctlBurst(c.Context, exe, home, srv, n)
+	res, err := processBurst(c.Context, exe, filepath.Join(home, "tokctl"), srv, n,
+		func(dir string) []string { return []string{"token", "--home", dir, "--profile", demoProfile} })
 	if err != nil {
 		return err
 	}
@@ -66,11 +84,16 @@ func (u *ui) demo(c *cli.Context) error {
 	res.print(w)
 	fmt.Fprintln(w)
 
-	naive := naiveBurst(c.Context, srv, n)
-	fmt.Fprintf(w, "2) %d × naive refresher (no lock: every caller POSTs the refresh token it read):\n", n)
+	naive, err := processBurst(c.Context, exe, filepath.Join(home, "naive"), srv, n,
+		func(dir string) []string { return []string{"demo", "--" + naiveCallerName, dir} })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "2) %d × naive refresher processes (\"tokctl demo --%s\": no lock, no re-read; each POSTs the\n", n, naiveCallerName)
+	fmt.Fprintf(w, "   refresh token it read, writes the answer back and prints it, as most tools do):\n")
 	naive.print(w)
 	fmt.Fprintln(w)
-	if res.calls == 1 && res.failed == 0 && res.distinct == 1 {
+	if res.calls == 1 && res.failed == 0 && res.distinct == 1 && res.familyAlive {
 		fmt.Fprintf(w, "tokctl: one refresh, %d callers served, the session survives. Naive: %d invalid_grant, user logged out.\n", n, naive.failed)
 	} else {
 		fmt.Fprintln(w, "tokctl did NOT behave as promised in this run; please report it with the output above.")
@@ -83,66 +106,62 @@ func (u *ui) demo(c *cli.Context) error {
 type burstResult struct {
 	calls, failed, distinct, callers int
 	reuse, familyAlive               bool
-	wall                             time.Duration
+	wall, starting                   time.Duration
 	firstError                       string
 }
 
-func (r burstResult) print(w interface{ Write([]byte) (int, error) }) {
+func (r burstResult) print(w io.Writer) {
 	fmt.Fprintf(w, "   token-endpoint calls     %d\n", r.calls)
 	fmt.Fprintf(w, "   reuse detected           %s\n", map[bool]string{true: "yes: a refresh token was sent twice", false: "no"}[r.reuse])
 	fmt.Fprintf(w, "   callers failed           %d of %d\n", r.failed, r.callers)
-	if r.distinct >= 0 {
-		fmt.Fprintf(w, "   distinct tokens printed  %d\n", r.distinct)
-	}
+	fmt.Fprintf(w, "   distinct tokens printed  %d\n", r.distinct)
 	fmt.Fprintf(w, "   token family             %s\n", map[bool]string{true: "alive", false: "REVOKED: the user must log in again, everywhere"}[r.familyAlive])
-	fmt.Fprintf(w, "   wall time                %s\n", r.wall.Round(time.Millisecond))
+	fmt.Fprintf(w, "   wall time                %s, first start to last exit (starting all %d took %s)\n",
+		r.wall.Round(time.Millisecond), r.callers, r.starting.Round(time.Millisecond))
 	if r.firstError != "" {
 		fmt.Fprintf(w, "   first failure            %s\n", r.firstError)
 	}
 }
 
-// tokctlBurst stores an expired credential in a throwaway profile and runs n tokctl processes.
-func tokctlBurst(ctx context.Context, exe, home string, srv *oauthtest.Server, n int) (burstResult, error) {
-	p := config.Paths{Config: home, State: home}
-	prof := &config.Profile{Name: "demo", TokenURL: srv.TokenURL(), ClientID: "tokctl-test"}
-	if err := p.SaveProfile(prof); err != nil {
-		return burstResult{}, err
+// processBurst stores an expired credential of a fresh token family in a throwaway profile in
+// dir, then starts n processes of exe with args(dir) and waits for all of them. Both bursts of
+// the demo run through here, so that their figures measure the same work.
+func processBurst(ctx context.Context, exe, dir string, srv *oauthtest.Server, n int, args func(dir string) []string) (burstResult, error) {
+	if err := demoHome(dir, srv); err != nil {
+		return burstResult{}, fmt.Errorf("demo: %w", err)
 	}
-	issued := srv.Issue("demo", -time.Minute)
-	if err := config.EnsurePrivateDir(p.CredentialDir()); err != nil {
-		return burstResult{}, err
-	}
-	cred := &creds.Credential{AccessToken: issued.AccessToken, TokenType: "Bearer", RefreshToken: issued.RefreshToken, Scope: issued.Scope, Expiry: time.Now().Add(-time.Minute)}
-	if err := creds.NewFileStore(p.CredentialFile("demo")).Save(cred); err != nil {
-		return burstResult{}, err
-	}
+	p := config.Paths{Config: dir, State: dir}
 	srv.ResetStats()
 	res := burstResult{callers: n}
 	outputs := make([]string, n)
 	errs := make([]string, n)
+	failed := make([]bool, n)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range n {
-		cmd := exec.CommandContext(ctx, exe, "token", "--home", home, "--profile", "demo")
+		cmd := exec.CommandContext(ctx, exe, args(dir)...)
 		var out, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &stderr
 		if err := cmd.Start(); err != nil {
+			wg.Wait()
 			return res, fmt.Errorf("demo: start caller %d: %w", i, err)
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := cmd.Wait(); err != nil {
-				errs[i] = strings.TrimSpace(stderr.String())
+				failed[i] = true
+				errs[i] = firstLine(stderr.String(), err)
 			}
 			outputs[i] = strings.TrimSpace(out.String())
 		}()
 	}
+	res.starting = time.Since(start)
 	wg.Wait()
 	res.wall = time.Since(start)
 	distinct := map[string]bool{}
 	for i := range n {
-		if errs[i] != "" {
+		if failed[i] {
 			res.failed++
 			if res.firstError == "" {
 				res.firstError = errs[i]
@@ -154,8 +173,39 @@ func tokctlBurst(ctx context.Context, exe, home string, srv *oauthtest.Server, n
 	res.distinct = len(distinct)
 	st := srv.Stats()
 	res.calls, res.reuse = st.TokenRequests, st.ReuseDetected > 0
-	if after, err := creds.NewFileStore(p.CredentialFile("demo")).Load(); err == nil {
+	if after, err := creds.NewFileStore(p.CredentialFile(demoProfile)).Load(); err == nil {
 		res.familyAlive = srv.Active(after.RefreshToken)
 	}
 	return res, nil
+}
+
+// demoHome makes dir a throwaway tokctl home: the marker the naive caller looks for, a profile
+// for srv and an expired credential of a fresh token family.
+func demoHome(dir string, srv *oauthtest.Server) error {
+	if err := config.EnsurePrivateDir(dir); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by tokctl demo, removed when it ends\n"), 0o600); err != nil {
+		return err
+	}
+	p := config.Paths{Config: dir, State: dir}
+	if err := p.SaveProfile(&config.Profile{Name: demoProfile, TokenURL: srv.TokenURL(), ClientID: "tokctl-test"}); err != nil {
+		return err
+	}
+	if err := config.EnsurePrivateDir(p.CredentialDir()); err != nil {
+		return err
+	}
+	issued := srv.Issue("demo", -time.Minute)
+	cred := &creds.Credential{AccessToken: issued.AccessToken, TokenType: "Bearer", RefreshToken: issued.RefreshToken, Scope: issued.Scope, Expiry: time.Now().Add(-time.Minute)}
+	return creds.NewFileStore(p.CredentialFile(demoProfile)).Save(cred)
+}
+
+// firstLine is a failed caller's first line on stderr, without the "tokctl: error: " prefix.
+func firstLine(stderr string, err error) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(stderr), "\n")
+	line = strings.TrimPrefix(line, "tokctl: error: ")
+	if line == "" {
+		return err.Error()
+	}
+	return line
 }
