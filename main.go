@@ -6,19 +6,19 @@ import (
 	"context"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"sync"
 	"syscall"
 
 	"github.com/tokctl/tokctl/commands"
 )
 
-// version is set at release time with -ldflags "-X main.version=…".
+// version is set at release time with -ldflags "-X main.version=…". Unstamped builds name
+// themselves from their build info when asked (version.go).
 var version = "dev"
 
 func main() {
 	ctx := &signalContext{Context: context.Background()}
-	code := commands.Main(ctx, os.Args, commands.StdIO(), moduleVersion(version))
+	code := commands.Main(ctx, os.Args, commands.StdIO(), versionFor(os.Args))
 	ctx.stop()
 	os.Exit(code)
 }
@@ -59,16 +59,4 @@ func (c *signalContext) stop() {
 	if ctx := c.signals(false); ctx != nil {
 		c.cancel()
 	}
-}
-
-// moduleVersion is v, or, for a binary built without -ldflags by
-// "go install github.com/tokctl/tokctl@v1.2.3", the module version it was built from.
-func moduleVersion(v string) string {
-	if v != "dev" {
-		return v
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return v
 }
