@@ -70,8 +70,8 @@ func (u *ui) demo(c *cli.Context) error {
 	w := u.stdout
 	fmt.Fprintf(w, "tokctl demo: %d callers find the same access token expired at once.\n", n)
 	fmt.Fprintf(w, "Authorization server: %s (built in; refresh tokens rotate, reuse revokes the family, %s latency)\n", srv.URL(), latency)
-	fmt.Fprintf(w, "Both bursts start %d processes of this binary, one after another, on this machine's %d CPUs; each burst\n", n, runtime.NumCPU())
-	fmt.Fprintf(w, "has its own throwaway profile holding an expired credential. A wall time runs from starting the\n")
+	fmt.Fprintf(w, "Each burst starts %d processes of this binary, one after another (this machine has %d CPUs), on\n", n, runtime.NumCPU())
+	fmt.Fprintf(w, "its own throwaway profile holding an expired credential. Its wall time runs from starting the\n")
 	fmt.Fprintf(w, "first process to the exit of the last: process start-up, reading the credential, the token\n")
 	fmt.Fprintf(w, "endpoint's %s per call, waiting for the lock (tokctl only), writing and printing.\n\n", latency)
 
@@ -89,8 +89,8 @@ func (u *ui) demo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "2) %d × naive refresher processes (\"tokctl demo --%s\": no lock, no re-read; each POSTs the\n", n, naiveCallerName)
-	fmt.Fprintf(w, "   refresh token it read, writes the answer back and prints it, as most tools do):\n")
+	fmt.Fprintf(w, "2) %d × naive refresher processes (\"tokctl demo --%s\": no lock, no re-read; each POSTs\n", n, naiveCallerName)
+	fmt.Fprintf(w, "   the refresh token it read and writes the answer back, as most tools do):\n")
 	naive.print(w)
 	fmt.Fprintln(w)
 	if res.calls == 1 && res.failed == 0 && res.distinct == 1 && res.familyAlive {
