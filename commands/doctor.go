@@ -27,7 +27,9 @@ func doctorCommand(u *ui) *cli.Command {
 		Usage: "check what \"tokctl token\" needs for a profile and say what is wrong",
 		Description: `Checks the profile, the state directory, the store (file permissions, or that the
 keychain answers and is unlocked), the stored credential, the lock, and the provider (reachable,
-clock skew from its Date header). One line per finding on stdout; never prints a token.
+clock skew from its Date header). With a Redis store: that the server answers and accepts the
+password, its round trip, role and replicas, whether it persists what it is told (appendonly)
+and whether it may evict keys, each with the fix. One line per finding on stdout; never prints a token.
 Exit 1 when something would make "tokctl token" fail, now or at its next refresh; else 0.
 
 Example:
@@ -59,9 +61,15 @@ func (u *ui) doctor(c *cli.Context) error {
 	}
 	var r report
 	checkProfile(&r, prof)
-	checkStateDir(&r, p.CredentialDir())
-	checkCredential(&r, p, prof)
-	checkLock(&r, p.LockFile(prof.Name))
+	if isRedisStore(prof.Store) {
+		u.checkRedis(c.Context, &r, p, prof) // the store, the credential and the lock, in Redis
+	} else {
+		checkStateDir(&r, p.CredentialDir())
+		if checkKeyring(&r, p, prof) {
+			checkCredential(&r, p, prof, storeOfKind(p, prof.Name, prof.Store, keyringTimeout))
+		}
+		checkLock(&r, p.LockFile(prof.Name))
+	}
 	checkProvider(c.Context, &r, prof.TokenURL)
 
 	failed := false
@@ -109,17 +117,22 @@ func checkStateDir(r *report, dir string) {
 	r.ok("state directory %s: private and writable", dir)
 }
 
-func checkCredential(r *report, p config.Paths, prof *config.Profile) {
-	if prof.Store == "keyring" {
-		if err := probeKeyring(p); err != nil {
-			var ke *creds.KeyringError
-			errors.As(err, &ke)
-			r.fail(keyringHint(ke), "keychain: %v", err)
-			return
-		}
-		r.ok("keychain: the Secret Service answers and is unlocked")
+// checkKeyring reports whether the keychain answers and is unlocked, when the profile uses it.
+func checkKeyring(r *report, p config.Paths, prof *config.Profile) bool {
+	if prof.Store != "keyring" {
+		return true
 	}
-	store := openStore(p, prof, keyringTimeout)
+	if err := probeKeyring(p); err != nil {
+		var ke *creds.KeyringError
+		errors.As(err, &ke)
+		r.fail(keyringHint(ke), "keychain: %v", err)
+		return false
+	}
+	r.ok("keychain: the Secret Service answers and is unlocked")
+	return true
+}
+
+func checkCredential(r *report, p config.Paths, prof *config.Profile, store creds.Store) {
 	cred, err := store.Load()
 	switch {
 	case errors.Is(err, creds.ErrNotFound):

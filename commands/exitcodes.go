@@ -18,7 +18,7 @@ const (
 	ExitUsage       = 2   // usage or configuration error: bad flag, unknown profile, unreadable config
 	ExitLogin       = 3   // login required: no credential, or the refresh token is permanently invalid
 	ExitLockTimeout = 4   // timed out waiting for the lock; the message names the holder
-	ExitUnavailable = 5   // provider unreachable or failing after retries
+	ExitUnavailable = 5   // provider unreachable or failing after retries, or a Redis store unreachable
 	ExitInterrupted = 130 // interrupted (SIGINT, SIGTERM)
 )
 
@@ -58,12 +58,17 @@ func classify(err error) (code int, hint string) {
 		return ue.code, ue.hint
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted, ""
+	case isStoreError(err):
+		code, hint, _ := storeHint(err)
+		return code, hint
 	case errors.As(err, &login):
 		return ExitLogin, ""
 	case errors.As(err, &held):
 		return ExitLockTimeout, "if that process is stuck, stop it; tokctl breaks the lock of a process that died"
 	case errors.As(err, &unavail):
 		return ExitUnavailable, "the provider may be down or unreachable; retry later (run with -v for details)"
+	case errors.As(err, &corrupt) && isRedisStore(corrupt.Location):
+		return ExitError, "the value in Redis was left untouched; inspect it, or log in again (or tokctl import) to replace it"
 	case errors.As(err, &corrupt):
 		return ExitError, "the file was left untouched; inspect it, or move it aside and log in again"
 	case errors.As(err, &link):
@@ -78,4 +83,9 @@ func classify(err error) (code int, hint string) {
 		return ExitError, "check the profile's client id and client secret (tokctl profile show)"
 	}
 	return ExitError, ""
+}
+
+func isStoreError(err error) bool {
+	_, _, ok := storeHint(err)
+	return ok
 }

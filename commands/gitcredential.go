@@ -16,7 +16,6 @@ import (
 	"github.com/tokctl/tokctl/config"
 	"github.com/tokctl/tokctl/creds"
 	"github.com/tokctl/tokctl/gitcred"
-	"github.com/tokctl/tokctl/lockfile"
 	"github.com/tokctl/tokctl/providers"
 )
 
@@ -187,7 +186,12 @@ func (u *ui) gitGet(c *cli.Context, p config.Paths, prof *config.Profile, req *g
 	if minTTL == 0 {
 		minTTL = -1 // creds.Source: zero means the default, negative means none
 	}
-	store := openStore(p, prof, keyringTimeout)
+	store, err := u.openStore(p, prof, keyringTimeout)
+	if err != nil {
+		u.fail(err)
+		return
+	}
+	defer closeStore(store)
 	src, err := u.source(p, prof, store, minTTL, c.Duration("lock-timeout"))
 	if err != nil {
 		u.fail(err)
@@ -254,7 +258,12 @@ func (u *ui) gitErase(ctx context.Context, p config.Paths, prof *config.Profile,
 	if req.Credential != "" {
 		rejected = req.Credential
 	}
-	store := openStore(p, prof, keyringTimeout)
+	store, err := u.openStore(p, prof, keyringTimeout)
+	if err != nil {
+		u.fail(err)
+		return
+	}
+	defer closeStore(store)
 	forget := func(c *creds.Credential) bool {
 		return c.AccessToken != "" && (rejected == "" || c.AccessToken == rejected) &&
 			(c.Expiry.IsZero() || c.Expiry.After(time.Now()))
@@ -263,21 +272,23 @@ func (u *ui) gitErase(ctx context.Context, p config.Paths, prof *config.Profile,
 		u.debugf("erase: nothing to forget for profile %s", prof.Name)
 		return
 	}
-	lctx, cancel := context.WithTimeout(ctx, creds.DefaultLockTimeout)
-	defer cancel()
-	lock, err := lockfile.Acquire(lctx, p.LockFile(prof.Name), lockfile.Options{Command: "tokctl git-credential erase"})
+	// The profile's lock: the lock file, or a fleet store's own lock.
+	src := &creds.Source{Store: store, LockPath: p.LockFile(prof.Name), Command: "tokctl git-credential erase"}
+	forgot := false
+	err = src.Locked(ctx, func(h creds.Held) error {
+		c, err := h.Load() // re-read under the lock: a sibling may have refreshed meanwhile
+		if err != nil || !forget(c) {
+			return nil
+		}
+		c.Expiry = time.Now().Add(-time.Second)
+		forgot = true
+		return h.Save(c)
+	})
 	if err != nil {
 		u.fail(err)
 		return
 	}
-	defer lock.Release()
-	c, err := store.Load() // re-read under the lock: a sibling may have refreshed meanwhile
-	if err != nil || !forget(c) {
-		return
-	}
-	c.Expiry = time.Now().Add(-time.Second)
-	if err := store.Save(c); err != nil {
-		u.fail(err)
+	if !forgot {
 		return
 	}
 	u.hintf("%s rejected the access token of profile %q; the next git command refreshes it", req.URL(), prof.Name)

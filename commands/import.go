@@ -59,14 +59,24 @@ func (u *ui) importCredential(c *cli.Context) error {
 	if err != nil {
 		return usageErrorf("import: not a token response: %v", err)
 	}
-	if err := config.EnsurePrivateDir(p.CredentialDir()); err != nil {
+	st, err := u.openStore(p, prof, keyringTimeout)
+	if err != nil {
 		return err
 	}
-	src := &creds.Source{Store: openStore(p, prof, keyringTimeout), LockPath: p.LockFile(prof.Name), Command: "tokctl import"}
+	defer closeStore(st)
+	if !isFleet(st) { // a fleet store keeps its own lock: nothing is written here
+		if err := config.EnsurePrivateDir(p.CredentialDir()); err != nil {
+			return err
+		}
+	}
+	src := &creds.Source{Store: st, LockPath: p.LockFile(prof.Name), Command: "tokctl import"}
 	if err := src.Replace(c.Context, cred); err != nil {
 		return err
 	}
 	u.infof("imported a credential for profile %q: %s", prof.Name, describe(cred, time.Now()))
+	if isFleet(st) {
+		u.infof("every host whose profile %q uses %s now shares it", prof.Name, st.Location())
+	}
 	return nil
 }
 

@@ -123,7 +123,12 @@ func (u *ui) profileToken(ctx context.Context, c *cli.Context, r tokenRequest) (
 	if err != nil {
 		return nil, err
 	}
-	src, err := u.source(p, prof, openStore(p, prof, keyringTimeout), r.minTTL, r.lockTimeout)
+	st, err := u.openStore(p, prof, keyringTimeout)
+	if err != nil {
+		return nil, err
+	}
+	defer closeStore(st)
+	src, err := u.source(p, prof, st, r.minTTL, r.lockTimeout)
 	if err != nil {
 		return nil, err
 	}

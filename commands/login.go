@@ -59,10 +59,23 @@ type loginMode struct{ device, noBrowser bool }
 // login runs one login for the profile under its login lock and stores the result. If another
 // process's login finishes while this one waits for the lock, its credential is used instead.
 func (u *ui) login(ctx context.Context, p config.Paths, prof *config.Profile, mode loginMode) (*creds.Credential, error) {
-	if err := config.EnsurePrivateDir(p.CredentialDir()); err != nil {
+	store, err := u.openStore(p, prof, interactiveKeyringTimeout)
+	if err != nil {
 		return nil, err
 	}
-	store := openStore(p, prof, interactiveKeyringTimeout)
+	defer closeStore(store)
+	if isFleet(store) {
+		// A fleet store must answer before the user logs in: a login it cannot store is lost.
+		// It keeps its own lock; nothing is written in the local home.
+		if _, err := store.Load(); err != nil && !errors.Is(err, creds.ErrNotFound) {
+			var corrupt *creds.CorruptError
+			if !errors.As(err, &corrupt) {
+				return nil, err
+			}
+		}
+	} else if err := config.EnsurePrivateDir(p.CredentialDir()); err != nil {
+		return nil, err
+	}
 	before := store.Stamp()
 	other := func() *creds.Credential { // a login that finished while we waited
 		if store.Stamp() == before {
@@ -73,22 +86,24 @@ func (u *ui) login(ctx context.Context, p config.Paths, prof *config.Profile, mo
 		}
 		return nil
 	}
-	path := p.CredentialFile(prof.Name) + ".login.lock"
-	if holder, held, _ := lockfile.Inspect(path); held && holder != nil {
-		u.infof("tokctl: waiting for the login in progress (%s) …", holder)
-	}
-	lock, err := lockfile.Acquire(ctx, path, lockfile.Options{Command: "tokctl login", Watch: func() bool { return other() != nil }})
-	if errors.Is(err, lockfile.ErrNotNeeded) {
-		if c := other(); c != nil {
-			u.infof("tokctl: logged in by the other login; using its credential")
-			return c, nil
+	if !isFleet(store) { // one login at a time on this host (a fleet store: no lock file here)
+		path := p.CredentialFile(prof.Name) + ".login.lock"
+		if holder, held, _ := lockfile.Inspect(path); held && holder != nil {
+			u.infof("tokctl: waiting for the login in progress (%s) …", holder)
 		}
-		return nil, errors.New("login: the credential changed while waiting for the other login; run the login again")
+		lock, err := lockfile.Acquire(ctx, path, lockfile.Options{Command: "tokctl login", Watch: func() bool { return other() != nil }})
+		if errors.Is(err, lockfile.ErrNotNeeded) {
+			if c := other(); c != nil {
+				u.infof("tokctl: logged in by the other login; using its credential")
+				return c, nil
+			}
+			return nil, errors.New("login: the credential changed while waiting for the other login; run the login again")
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer lock.Release()
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer lock.Release()
 	if c := other(); c != nil {
 		u.infof("tokctl: logged in by the other login; using its credential")
 		return c, nil
@@ -107,6 +122,9 @@ func (u *ui) login(ctx context.Context, p config.Paths, prof *config.Profile, mo
 		who = " as " + claims.Who()
 	}
 	u.infof("tokctl: logged in to profile %q%s (%s)", prof.Name, who, describe(cred, time.Now()))
+	if isFleet(store) {
+		u.infof("tokctl: every host whose profile %q uses %s now shares this credential", prof.Name, store.Location())
+	}
 	return cred, nil
 }
 

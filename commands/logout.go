@@ -18,7 +18,8 @@ func logoutCommand(u *ui) *cli.Command {
 		Name:  "logout",
 		Usage: "revoke the profile's tokens at the provider and delete them locally",
 		Description: `Revokes the refresh token (and the access token) at the provider's revocation endpoint
-(RFC 7009), then deletes the stored credential. Without a network, or without a revocation
+(RFC 7009), then deletes the stored credential — with a Redis store, the one every host of the
+fleet shares. Without a network, or without a revocation
 endpoint, the local credential is still deleted, with a warning: the provider may keep the grant
 alive until it expires.
 
@@ -34,7 +35,11 @@ func (u *ui) logout(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store := openStore(p, prof, keyringTimeout)
+	store, err := u.openStore(p, prof, keyringTimeout)
+	if err != nil {
+		return err
+	}
+	defer closeStore(store)
 	cred, err := store.Load()
 	if errors.Is(err, creds.ErrNotFound) {
 		u.infof("tokctl: profile %q is not logged in", prof.Name)
@@ -49,6 +54,9 @@ func (u *ui) logout(c *cli.Context) error {
 		return err
 	}
 	u.infof("tokctl: logged out of profile %q", prof.Name)
+	if isFleet(store) {
+		u.infof("tokctl: the credential is gone from %s: every host sharing it must log in again", store.Location())
+	}
 	return nil
 }
 

@@ -55,8 +55,13 @@ Providers: ` + strings.Join(providers.Names(), ", ") + `
 Examples:
    tokctl profile set work --provider okta --issuer https://example.okta.com/oauth2/default --client-id 0oa1b2c3
    tokctl profile set ci --token-url https://idp.example.com/oauth2/token --client-id ci --client-secret-env CI_SECRET
-   tokctl profile set ms --provider microsoft --tenant contoso.onmicrosoft.com --client-id 1111-2222`,
-		Flags: withGlobals(
+   tokctl profile set ms --provider microsoft --tenant contoso.onmicrosoft.com --client-id 1111-2222
+   tokctl profile set ci --store redis://redis.internal:6379/0 --store-password-file /etc/tokctl/redis-password
+
+With a Redis --store, every host whose profile of the same name points at the same Redis shares
+one credential (and one lock: still exactly one refresh). The Redis password is read from
+` + defaultRedisPasswordEnv + `, the variable named by --store-password-env, or --store-password-file.`,
+		Flags: withGlobals(append([]cli.Flag{
 			&cli.StringFlag{Name: "provider", Usage: "provider preset `P` (see above)"},
 			&cli.StringFlag{Name: "issuer", Usage: "issuer `URL`; endpoints come from its discovery document"},
 			&cli.StringFlag{Name: "auth-url", Usage: "authorization endpoint `URL`"},
@@ -69,7 +74,7 @@ Examples:
 			&cli.StringFlag{Name: "grant", Usage: "`GRANT`: authorization_code (default) or client_credentials for a service account"},
 			&cli.StringSliceFlag{Name: "scope", Usage: "`SCOPE` to request (repeat the flag for more)"},
 			&cli.StringFlag{Name: "audience", Usage: "`AUDIENCE` parameter (Auth0)"},
-			&cli.StringFlag{Name: "store", Usage: "where the credential is kept: `STORE` file (0600, default), keyring (the OS keychain) or auto (the keychain when one answers, else the file)"},
+			&cli.StringFlag{Name: "store", Usage: "where the credential is kept: `STORE` file (0600, default), keyring (the OS keychain), auto (the keychain when one answers, else the file), or a Redis URL shared by a fleet (redis://[USER@]HOST:PORT/DB, rediss://…, redis+sentinel://H:P[,H:P…]/MASTER/DB; ?prefix=P, ?lease=10s)"},
 			&cli.StringSliceFlag{Name: "host", Usage: "`HOST` or URL prefix this profile serves to git (repeat the flag for more)"},
 			&cli.StringFlag{Name: "git-username", Usage: "`NAME` tokctl gives git as the username (default: the preset's)"},
 			&cli.IntFlag{Name: "redirect-port", Usage: "fixed loopback redirect `PORT` for login (providers that need an exact redirect URI)"},
@@ -77,7 +82,7 @@ Examples:
 			&cli.StringFlag{Name: "domain", Usage: "`HOST` for presets on a per-customer domain (okta, auth0, keycloak)"},
 			&cli.StringFlag{Name: "realm", Usage: "`REALM` for keycloak"},
 			&cli.BoolFlag{Name: "allow-insecure-http", Usage: "accept plain http:// endpoints on non-loopback hosts (tokens cross the network in the clear)"},
-		),
+		}, storeFlags()...)...),
 		Action: func(c *cli.Context) error { return u.profileSet(c) },
 	}
 }
@@ -109,9 +114,12 @@ func (u *ui) profileSet(c *cli.Context) error {
 		if err := u.resolveStore(p, prof); err != nil {
 			return err
 		}
-		if err := keepsCredential(p, name, oldStore, prof.Store); err != nil {
+		if err := u.keepsCredential(p, prof, oldStore); err != nil {
 			return err
 		}
+	}
+	if err := checkStorePasswordFile(u, prof); err != nil {
+		return err
 	}
 	if err := p.SaveProfile(prof); err != nil {
 		return err
@@ -137,6 +145,9 @@ func applyProfileFlags(c *cli.Context, prof *config.Profile) error {
 		if c.IsSet(flag) {
 			*dst = c.String(flag)
 		}
+	}
+	if err := applyStoreFlags(c, prof); err != nil {
+		return err
 	}
 	if c.IsSet("scope") {
 		prof.Scopes = c.StringSlice("scope")
@@ -198,10 +209,8 @@ func validateProfile(prof *config.Profile) error {
 	default:
 		return usageErrorf("--grant must be authorization_code or client_credentials, not %q", prof.Grant)
 	}
-	switch prof.Store {
-	case "", "file", "keyring", "auto":
-	default:
-		return usageErrorf("--store must be file, keyring or auto, not %q", prof.Store)
+	if err := validateStore(prof); err != nil {
+		return err
 	}
 	for _, h := range prof.Hosts {
 		if _, err := gitcred.ParsePattern(h); err != nil {
@@ -249,7 +258,7 @@ func (u *ui) profileShow(c *cli.Context) error {
 		Name string `json:"name"`
 		*config.Profile
 		Credential string `json:"credential"`
-	}{prof.Name, prof, openStore(p, prof, keyringTimeout).Location()}
+	}{prof.Name, prof, storeLocation(p, prof)}
 	enc := json.NewEncoder(u.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
@@ -268,8 +277,15 @@ func (u *ui) profileRemove(c *cli.Context) error {
 	if err != nil {
 		return &userError{code: ExitUsage, err: err, hint: hintFor(err)}
 	}
+	if isRedisStore(prof.Store) { // the fleet's credential: the other hosts still use it
+		if err := p.RemoveProfile(name); err != nil {
+			return err
+		}
+		u.infof("removed profile %q from this host; its credential stays in %s for the other hosts (\"tokctl logout\" removes it for all)", name, storeLocation(p, prof))
+		return nil
+	}
 	if _, err := os.Stat(p.CredentialDir()); err == nil {
-		src := &creds.Source{Store: openStore(p, prof, keyringTimeout), LockPath: p.LockFile(name), Command: "tokctl profile remove"}
+		src := &creds.Source{Store: storeOfKind(p, name, prof.Store, keyringTimeout), LockPath: p.LockFile(name), Command: "tokctl profile remove"}
 		if err := src.Delete(c.Context); err != nil {
 			return err
 		}

@@ -116,14 +116,18 @@ func redirectParam(preset providers.Preset, prof *config.Profile) url.Values {
 	return url.Values{"redirect_uri": {fmt.Sprintf("http://%s:%d/callback", host, prof.RedirectPort)}}
 }
 
-// source assembles the refresh transaction for a profile's file-stored credential.
+// source assembles the refresh transaction for a profile's credential. A fleet store (Redis)
+// keeps its own lock and rejection record: nothing is then created in the local state directory
+// (LockPath is set but never used).
 func (u *ui) source(p config.Paths, prof *config.Profile, store creds.Store, minTTL, lockTimeout time.Duration) (*creds.Source, error) {
 	r, err := refresher(prof)
 	if err != nil {
 		return nil, err
 	}
-	if err := config.EnsurePrivateDir(p.CredentialDir()); err != nil {
-		return nil, err
+	if !isFleet(store) {
+		if err := config.EnsurePrivateDir(p.CredentialDir()); err != nil {
+			return nil, err
+		}
 	}
 	return &creds.Source{
 		Store: store, Refresher: r, LockPath: p.LockFile(prof.Name),

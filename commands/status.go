@@ -12,6 +12,7 @@ import (
 	"github.com/tokctl/tokctl/creds"
 	"github.com/tokctl/tokctl/flows"
 	"github.com/tokctl/tokctl/lockfile"
+	"github.com/tokctl/tokctl/redisstore"
 )
 
 func statusCommand(u *ui) *cli.Command {
@@ -51,8 +52,15 @@ func (u *ui) status(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store := openStore(p, prof, keyringTimeout)
+	store, err := u.openStore(p, prof, keyringTimeout)
+	if err != nil {
+		return err
+	}
+	defer closeStore(store)
 	r := statusReport{Profile: prof.Name, Provider: orString(prof.Provider, "generic"), Store: orString(prof.Store, "file"), Location: store.Location()}
+	if isRedisStore(prof.Store) {
+		r.Store = "redis"
+	}
 	cred, err := store.Load()
 	switch {
 	case errors.Is(err, creds.ErrNotFound):
@@ -71,7 +79,11 @@ func (u *ui) status(c *cli.Context) error {
 		}
 		r.RefreshFailed = creds.RecordedFailure(store, p.LockFile(prof.Name), cred.RefreshToken)
 	}
-	if holder, held, err := lockfile.Inspect(p.LockFile(prof.Name)); err == nil && held && holder != nil {
+	if rs, ok := store.(*redisstore.Store); ok {
+		if h, err := rs.Check(c.Context); err == nil && h.Holder != nil {
+			r.LockHolder = h.Holder.String()
+		}
+	} else if holder, held, err := lockfile.Inspect(p.LockFile(prof.Name)); err == nil && held && holder != nil {
 		r.LockHolder = holder.String()
 	}
 	if c.Bool("json") {

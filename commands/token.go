@@ -75,7 +75,12 @@ func (u *ui) token(c *cli.Context) error {
 		if p, prof, err = loadProfile(c); err != nil {
 			return err
 		}
-		src, err = u.source(p, prof, openStore(p, prof, keyringTimeout), minTTL, c.Duration("lock-timeout"))
+		var st store
+		if st, err = u.openStore(p, prof, keyringTimeout); err != nil {
+			return err
+		}
+		defer closeStore(st)
+		src, err = u.source(p, prof, st, minTTL, c.Duration("lock-timeout"))
 		hint = fmt.Sprintf("run \"tokctl login --profile %s\" (or \"tokctl import --profile %s FILE\")", prof.Name, prof.Name)
 	}
 	if err != nil {

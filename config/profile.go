@@ -14,7 +14,8 @@ import (
 )
 
 // Profile is one named OAuth2 client configuration. It never holds a secret: a client secret
-// is read from the environment variable named by ClientSecretEnv when needed.
+// (or a Redis store's password) is read from the environment variable or file it names when
+// needed.
 type Profile struct {
 	Name            string `json:"-"`
 	Provider        string `json:"provider,omitempty"`
@@ -29,11 +30,19 @@ type Profile struct {
 	ClientSecretFile string `json:"client_secret_file,omitempty"`
 	// Grant is "" (authorization code, refreshed with the refresh token) or
 	// "client_credentials" (a service account: token re-fetched with the client secret).
-	Grant        string   `json:"grant,omitempty"`
-	Scopes       []string `json:"scopes,omitempty"`
-	Audience     string   `json:"audience,omitempty"`
-	Store        string   `json:"store,omitempty"`
-	RedirectPort int      `json:"redirect_port,omitempty"`
+	Grant    string   `json:"grant,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+	Audience string   `json:"audience,omitempty"`
+	// Store is "" (the 0600 file), "keyring", or the URL of a Redis store shared by a fleet
+	// (redis://, rediss://, redis+sentinel://; never with a password in it).
+	Store        string `json:"store,omitempty"`
+	RedirectPort int    `json:"redirect_port,omitempty"`
+	// StorePasswordEnv names the environment variable holding the Redis store's password
+	// (default TOKCTL_REDIS_PASSWORD); StorePasswordFile a file (0600) holding it instead.
+	// StoreCAFile is a PEM bundle of the CAs that sign a rediss:// server's certificate.
+	StorePasswordEnv  string `json:"store_password_env,omitempty"`
+	StorePasswordFile string `json:"store_password_file,omitempty"`
+	StoreCAFile       string `json:"store_ca_file,omitempty"`
 	// Hosts are the hosts or URL prefixes this profile serves as a git credential helper
 	// ("gitlab.example.com", "https://github.com/acme/"); GitUsername overrides the preset's.
 	Hosts       []string `json:"hosts,omitempty"`
