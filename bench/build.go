@@ -16,43 +16,56 @@ var releaseFlags = []string{"build", "-trimpath", "-tags", "urfave_cli_no_docs",
 // releaseCommand is releaseFlags as a shell line, for the report.
 const releaseCommand = `CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -ldflags "-s -w"`
 
+// plainCommand is how "go install github.com/tokctl/tokctl@…" builds tokctl: the default CGO
+// setting (on where a C compiler is found), no -trimpath, no -ldflags, no tags.
+const plainCommand = "go build"
+
 // binaries are the programs under test: tokctl, the floor, the floor linked with all of tokctl
-// (bench/linkedfloor), which separates the price of the dependency set from tokctl's work, and
-// the floor linked with net/http and urfave/cli only (bench/clifloor), the least any tokctl links.
+// (bench/linkedfloor), which separates the price of the dependency set from tokctl's work, the
+// floor linked with net/http and urfave/cli only (bench/clifloor), the least any tokctl links,
+// and tokctl built the way "go install" builds it (plainCommand), next to the release build.
 type binaries struct {
-	tokctl, floor, linked, cli string
-	tokctlSize, floorSize      int64
+	tokctl, floor, linked, cli, plain string
+	tokctlSize, floorSize             int64
+	size                              map[string]int64 // every binary's size, by path
 }
 
-// build compiles tokctl (the module's main package) and bench/floor into dir with the release
-// flags and CGO_ENABLED=0. extraTags, normally empty, are added to tokctl's build tags only:
-// "tokctl_nolock" builds a tokctl without the lock, to prove the correctness checks fail.
+// build compiles tokctl (the module's main package), bench/floor, bench/linkedfloor and
+// bench/clifloor into dir with the release flags and CGO_ENABLED=0, and tokctl once more as
+// "go install" would (plainCommand, the environment's CGO setting). extraTags, normally empty,
+// are added to the release tokctl's build tags only: "tokctl_nolock" builds a tokctl without
+// the lock, to prove the correctness checks fail.
 func build(root, dir, extraTags string) (*binaries, error) {
-	b := &binaries{tokctl: filepath.Join(dir, "tokctl"), floor: filepath.Join(dir, "floor"), linked: filepath.Join(dir, "linkedfloor"), cli: filepath.Join(dir, "clifloor")}
-	for _, t := range []struct{ out, pkg string }{{b.tokctl, "."}, {b.floor, "./bench/floor"}, {b.linked, "./bench/linkedfloor"}, {b.cli, "./bench/clifloor"}} {
+	b := &binaries{tokctl: filepath.Join(dir, "tokctl"), floor: filepath.Join(dir, "floor"), linked: filepath.Join(dir, "linkedfloor"),
+		cli: filepath.Join(dir, "clifloor"), plain: filepath.Join(dir, "tokctl-plain"), size: map[string]int64{}}
+	for _, t := range []struct{ out, pkg string }{{b.tokctl, "."}, {b.floor, "./bench/floor"}, {b.linked, "./bench/linkedfloor"}, {b.cli, "./bench/clifloor"}, {b.plain, "."}} {
 		args := append([]string{}, releaseFlags...)
-		if extraTags != "" && t.pkg == "." {
+		env := append(os.Environ(), "CGO_ENABLED=0")
+		if t.out == b.plain {
+			args, env = []string{"build"}, os.Environ()
+		} else if extraTags != "" && t.pkg == "." {
 			args[3] += "," + extraTags
 		}
 		args = append(args, "-o", t.out, t.pkg)
 		cmd := exec.Command("go", args...)
 		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		cmd.Env = env
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("go build %s: %v\n%s", t.pkg, err, out)
 		}
-	}
-	for _, t := range []struct {
-		path string
-		size *int64
-	}{{b.tokctl, &b.tokctlSize}, {b.floor, &b.floorSize}} {
-		st, err := os.Stat(t.path)
+		st, err := os.Stat(t.out)
 		if err != nil {
 			return nil, err
 		}
-		*t.size = st.Size()
+		b.size[t.out] = st.Size()
 	}
+	b.tokctlSize, b.floorSize = b.size[b.tokctl], b.size[b.floor]
 	return b, nil
+}
+
+// mib formats a binary's size.
+func (b *binaries) mib(path string) string {
+	return fmt.Sprintf("%.1f MiB", float64(b.size[path])/(1<<20))
 }
 
 // machine describes where the numbers were taken.

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +58,7 @@ func run() int {
 	quick := flag.Bool("quick", false, "few iterations (CI smoke test); still fails on wrong correctness figures")
 	out := flag.String("out", "", "write the Markdown report to `FILE` (default bench/RESULTS.md in the module)")
 	tags := flag.String("tokctl-tags", "", "extra build `TAGS` for tokctl only (tokctl_nolock proves the checks fail)")
+	only := flag.String("scenarios", "", "run only these scenarios, comma-separated `NUMBERS` (\"1\": the hot path; default all)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "bench: unexpected argument %q\n", flag.Arg(0))
@@ -89,6 +91,11 @@ func run() int {
 		b.n = quickCounts
 	}
 	var all outcome
+	want, err := chosen(*only, 6)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: -scenarios: %v\n", err)
+		return 2
+	}
 	scenarios := []struct {
 		name string
 		run  func() (outcome, error)
@@ -100,7 +107,10 @@ func run() int {
 		{"5 dead refresh token", b.deadToken},
 		{"6 keychain hot path", b.keyringHotPath},
 	}
-	for _, s := range scenarios {
+	for i, s := range scenarios {
+		if !want[i+1] {
+			continue
+		}
 		t := time.Now()
 		fmt.Fprintf(os.Stderr, "bench: scenario %s …", s.name)
 		o, err := s.run()
@@ -112,7 +122,7 @@ func run() int {
 		all.add(o)
 	}
 
-	h := header{date: began, command: commandLine(), machine: describeMachine(), bin: bin, quick: *quick, tags: *tags, took: time.Since(began)}
+	h := header{date: began, command: commandLine(), machine: describeMachine(), bin: bin, quick: *quick, tags: *tags, only: *only, took: time.Since(began)}
 	var md bytes.Buffer
 	writeMarkdown(&md, h, &all)
 	os.Stdout.Write(md.Bytes())
@@ -127,6 +137,25 @@ func run() int {
 		return 1
 	}
 	return 0
+}
+
+// chosen parses -scenarios: nil error and every scenario 1…n when list is empty.
+func chosen(list string, n int) (map[int]bool, error) {
+	want := map[int]bool{}
+	if list == "" {
+		for i := 1; i <= n; i++ {
+			want[i] = true
+		}
+		return want, nil
+	}
+	for _, f := range strings.Split(list, ",") {
+		i, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || i < 1 || i > n {
+			return nil, fmt.Errorf("%q is not a scenario number (1–%d)", f, n)
+		}
+		want[i] = true
+	}
+	return want, nil
 }
 
 // commandLine reconstructs how the benchmark was invoked ("go run ./bench …").

@@ -21,15 +21,17 @@ type check struct {
 
 // outcome is what one scenario contributes to the report.
 type outcome struct {
-	rows   []row
-	checks []check
-	notes  []string
+	rows     []row
+	checks   []check
+	notes    []string
+	sections []string // Markdown sections of their own, after the main table
 }
 
 func (o *outcome) add(other outcome) {
 	o.rows = append(o.rows, other.rows...)
 	o.checks = append(o.checks, other.checks...)
 	o.notes = append(o.notes, other.notes...)
+	o.sections = append(o.sections, other.sections...)
 }
 
 // checkInt records a correctness figure that must equal want.
@@ -84,6 +86,7 @@ type header struct {
 	bin     *binaries
 	quick   bool
 	tags    string // extra tokctl build tags, normally none
+	only    string // -scenarios, when not all of them ran
 	took    time.Duration
 }
 
@@ -96,11 +99,14 @@ func writeMarkdown(w io.Writer, h header, o *outcome) {
 	if h.tags != "" {
 		fmt.Fprintf(w, "**tokctl built with extra tags %q: not a release build.**\n\n", h.tags)
 	}
+	if h.only != "" {
+		fmt.Fprintf(w, "**Only scenarios %s ran (-scenarios).**\n\n", h.only)
+	}
 	fmt.Fprintf(w, "- Date: %s (run took %s)\n", h.date.UTC().Format(time.RFC3339), h.took.Round(time.Second))
 	fmt.Fprintf(w, "- Command: `%s`\n", h.command)
 	fmt.Fprintf(w, "- Machine: %s\n", h.machine)
-	fmt.Fprintf(w, "- Binaries: `%s` — tokctl %.1f MiB, floor %.1f MiB\n\n",
-		releaseCommand, float64(h.bin.tokctlSize)/(1<<20), float64(h.bin.floorSize)/(1<<20))
+	fmt.Fprintf(w, "- Binaries: `%s` — tokctl %.1f MiB, floor %.1f MiB; tokctl also as `go install` builds it (`%s`): %s\n\n",
+		releaseCommand, float64(h.bin.tokctlSize)/(1<<20), float64(h.bin.floorSize)/(1<<20), plainCommand, h.bin.mib(h.bin.plain))
 
 	fmt.Fprintf(w, "| scenario | measured median (p90) | baseline median (p90) | ratio | target | met? |\n")
 	fmt.Fprintf(w, "|---|---|---|---|---|---|\n")
@@ -110,6 +116,9 @@ func writeMarkdown(w io.Writer, h header, o *outcome) {
 	fmt.Fprintf(w, "\nTiming targets are reported, never enforced. Measurements are paired and interleaved "+
 		"(see bench/README.md): a ratio is computed within each pair, so machine noise that hits both "+
 		"sides of a pair cancels out.\n\n")
+	for _, s := range o.sections {
+		fmt.Fprintf(w, "%s\n", s)
+	}
 
 	fmt.Fprintf(w, "## Correctness (any wrong figure makes the benchmark exit 1)\n\n")
 	fmt.Fprintf(w, "| check | got | want | ok? |\n|---|---|---|---|\n")
