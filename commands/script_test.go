@@ -65,6 +65,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SECRET_TOKEN_URL", confidential.TokenURL())
 			return nil
 		},
+		Condition: scriptCondition, // redis_server_test.go
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":           cmdExits,
 			"issue":           cmdIssue,
@@ -74,6 +75,8 @@ func TestScripts(t *testing.T) {
 			"active":          cmdActive,
 			"subst":           cmdSubst,
 			"authorize-fault": cmdAuthorizeFault,
+			"redis-start":     cmdRedisStart, // redis_server_test.go
+			"redis-exists":    cmdRedisExists,
 		},
 	})
 }

@@ -58,6 +58,12 @@ func applyStoreFlags(c *cli.Context, prof *config.Profile) error {
 		}
 		*dst = v
 	}
+	switch { // the password comes from one place: naming one forgets the other
+	case c.IsSet("store-password-env") && !c.IsSet("store-password-file"):
+		prof.StorePasswordFile = ""
+	case c.IsSet("store-password-file") && !c.IsSet("store-password-env"):
+		prof.StorePasswordEnv = ""
+	}
 	if !isRedisStore(prof.Store) {
 		prof.StorePasswordEnv, prof.StorePasswordFile, prof.StoreCAFile = "", "", ""
 	}
