@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,6 +167,14 @@ func cmdRedisStart(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv(passwordEnv, password)
 		ts.Setenv("REDIS_PASSWORD_ENV", passwordEnv)
 	}
+}
+
+// tls-listen starts a TLS server whose certificate no trusted CA signed (it accepts handshakes
+// and nothing else) and sets $TLS_ADDR.
+func cmdTLSListen(ts *testscript.TestScript, neg bool, args []string) {
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	ts.Defer(srv.Close)
+	ts.Setenv("TLS_ADDR", srv.Listener.Addr().String())
 }
 
 // redis-exists KEY requires KEY to exist in the script's Redis (! redis-exists: not to).

@@ -77,6 +77,7 @@ func TestScripts(t *testing.T) {
 			"authorize-fault": cmdAuthorizeFault,
 			"redis-start":     cmdRedisStart, // redis_server_test.go
 			"redis-exists":    cmdRedisExists,
+			"tls-listen":      cmdTLSListen,
 		},
 	})
 }

@@ -80,7 +80,7 @@ func validateStore(prof *config.Profile) error {
 		}
 		return nil
 	case !isRedisStore(prof.Store):
-		return usageErrorf("--store must be file, keyring, auto or a Redis URL (redis://[USER@]HOST:PORT/DB, rediss://…, redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER/DB), not %q", prof.Store)
+		return usageErrorf("--store must be file, keyring or auto, not %q, or a Redis URL (redis://[USER@]HOST:PORT/DB, rediss://…, redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER/DB)", prof.Store)
 	}
 	if prof.StorePasswordEnv != "" && prof.StorePasswordFile != "" {
 		return usageErrorf("give the Redis password either in a variable (--store-password-env) or in a file (--store-password-file), not both")
@@ -153,7 +153,7 @@ func storeHint(err error) (code int, hint string, ok bool) {
 	case errors.As(err, &auth):
 		return ExitError, "set " + defaultRedisPasswordEnv + " (or the variable the profile names with --store-password-env), or give the profile a password file: tokctl profile set NAME --store-password-file FILE (mode 0600); with a Redis ACL user, check its rights on tokctl's keys", true
 	case errors.As(err, &tlsErr):
-		return ExitError, "the server's certificate is not signed by a CA this host trusts (or names another host): give the CA's certificate with tokctl profile set NAME --store-ca-file FILE (PEM)", true
+		return ExitError, "check that the server speaks TLS on that port (rediss://) and that its certificate names that host and is signed by a CA this host trusts; for a private CA: tokctl profile set NAME --store-ca-file FILE (PEM)", true
 	}
 	return 0, "", false
 }
