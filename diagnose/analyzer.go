@@ -69,19 +69,20 @@ func (a *Analyzer) add(e Entry) {
 }
 
 // find returns the open burst e belongs to. A refused refresh that names its client but not its
-// user (Auth0 logs no user for an unknown refresh token) joins a burst of that client's.
+// user (Auth0 logs no user for an unknown refresh token) joins a burst of that client's, in the
+// same realm. One that names its session (Keycloak) belongs to that session's bursts only.
 func (a *Analyzer) find(key string, e Entry) *cluster {
 	for _, c := range a.open[key] {
 		if c.covers(e, a.opt) {
 			return c
 		}
 	}
-	if e.Outcome == Success || e.Actor.User != "" || e.Actor.Client == "" {
+	if e.Outcome == Success || e.Actor.User != "" || e.Actor.Client == "" || e.Actor.Session != "" {
 		return nil
 	}
 	for _, cs := range a.open {
 		for _, c := range cs {
-			if c.actor.Client == e.Actor.Client && c.covers(e, a.opt) {
+			if c.actor.Client == e.Actor.Client && c.actor.Realm == e.Actor.Realm && c.covers(e, a.opt) {
 				return c
 			}
 		}
@@ -92,7 +93,7 @@ func (a *Analyzer) find(key string, e Entry) *cluster {
 // adoptUserless merges into c the bursts of refused refreshes that named only c's client and
 // overlap it (they arrived first, e.g. in a newest-first export).
 func (a *Analyzer) adoptUserless(e Entry, c *cluster) {
-	key := Actor{Client: e.Actor.Client, Profile: e.Actor.Profile}.key()
+	key := Actor{Realm: e.Actor.Realm, Client: e.Actor.Client, Profile: e.Actor.Profile}.key()
 	cs := a.open[key]
 	for i := 0; i < len(cs); i++ {
 		if o := cs[i]; o.start.After(c.end.Add(a.opt.Window)) || c.start.After(o.end.Add(a.opt.Window)) {

@@ -58,6 +58,8 @@ func (c *cluster) fill(a Actor) {
 	c.actor.User = oneOf(c.actor.User, a.User)
 	c.actor.Profile = oneOf(c.actor.Profile, a.Profile)
 	c.actor.IP = oneOf(c.actor.IP, a.IP)
+	c.actor.Realm = oneOf(c.actor.Realm, a.Realm)
+	c.actor.Session = oneOf(c.actor.Session, a.Session)
 }
 
 func (c *cluster) merge(o *cluster) {

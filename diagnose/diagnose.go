@@ -8,7 +8,12 @@
 //     detection (app.oauth2.as.token.detect_reuse);
 //   - Auth0 tenant log exports (a JSON array or JSON lines, plain or wrapped in "data"):
 //     sertft (refresh token exchanged), fertft (exchange failed), ferrt (reuse detected);
-//   - Ory Hydra's server log (logrus JSON or text);
+//   - Ory Hydra's server log (logrus JSON or text): token endpoint requests with their status,
+//     successes included;
+//   - Keycloak's event log (org.keycloak.events, plain or JSON console lines): REFRESH_TOKEN and
+//     REFRESH_TOKEN_ERROR events, grouped by realm, client and session (see keycloak.go);
+//   - Dex's log: "claimed twice" refusals (Dex logs no successful refresh: read it with the
+//     application's or the proxy's log);
 //   - any text or JSON-lines application log mentioning invalid_grant, a refresh token, or an
 //     HTTP 400/401 from a token endpoint, with RFC 3339, Apache/nginx, syslog or epoch times.
 //
@@ -63,17 +68,23 @@ func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil 
 
 // Actor is whose credential a record concerns, as far as the log tells.
 type Actor struct {
+	Realm   string `json:"realm,omitempty"` // a Keycloak realm
 	Client  string `json:"client_id,omitempty"`
 	User    string `json:"user,omitempty"`
 	Profile string `json:"profile,omitempty"` // a tokctl profile
 	IP      string `json:"ip,omitempty"`
+	Session string `json:"session,omitempty"` // a Keycloak user session: the token family itself
 }
 
-// key groups records of one credential family: client, user and profile when the log names
-// any of them, else the IP address.
+// key groups records of one credential family: the realm, client and session when the log
+// names a session (the user is left out: Keycloak logs some refusals without it); else realm,
+// client, user and profile when the log names any of them; else the IP address.
 func (a Actor) key() string {
+	if a.Session != "" {
+		return "session\x00" + a.Realm + "\x00" + a.Client + "\x00" + a.Session
+	}
 	if a.Client != "" || a.User != "" || a.Profile != "" {
-		return a.Client + "\x00" + a.User + "\x00" + a.Profile
+		return a.Realm + "\x00" + a.Client + "\x00" + a.User + "\x00" + a.Profile
 	}
 	return "ip\x00" + a.IP
 }

@@ -18,6 +18,7 @@ type jsonRecord struct {
 	Type, Date, UserID, IP, Description, Data json.RawMessage
 	// Ory Hydra (logrus)
 	Msg, Level, HTTPRequest, HTTPResponse, ServiceName json.RawMessage
+	// Keycloak's JSON console log: Msg, Timestamp (or AtTimestamp, ECS)
 	// other JSON logs: more names for the time
 	TS, Timestamp, AtTimestamp json.RawMessage
 }
@@ -127,6 +128,8 @@ func (rd *reader) object(raw []byte, where string) {
 		e, ok, bad = auth0(&r)
 	case tokctlKinds[str(r.Kind)] && len(r.PID) > 0:
 		e, ok, bad = tokctl(&r)
+	case len(r.Msg) > 0 && isKeycloakEvent(r.Msg):
+		e, ok, bad = keycloakJSON(&r)
 	case len(r.HTTPRequest) > 0 || bytes.Contains(r.ServiceName, []byte("Hydra")):
 		e, ok, bad = hydra(&r, raw)
 	default:

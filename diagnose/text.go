@@ -10,7 +10,7 @@ import (
 // Phrases that classify a line of an application or server log. Matching is case-insensitive.
 var (
 	reuseWords   = [][]byte{[]byte("refresh_token_reused"), []byte("reuse detected"), []byte("reuse_detected"), []byte("detect_reuse"), []byte("token reuse"), []byte("reused refresh token"), []byte("refresh token reuse")}
-	failureWords = [][]byte{[]byte("invalid_grant"), []byte("bad_refresh_token"), []byte("already claimed")}
+	failureWords = [][]byte{[]byte("invalid_grant"), []byte("bad_refresh_token"), []byte("already claimed"), []byte("claimed twice")}
 	successWords = [][]byte{[]byte("token refreshed"), []byte("refreshed token"), []byte("refreshed the token"), []byte("refresh succeeded"), []byte("refresh successful"), []byte("refreshed access token"), []byte("refresh ok")}
 	endpoints    = [][]byte{[]byte("/token"), []byte("token endpoint"), []byte("token_endpoint")}
 )
@@ -33,6 +33,10 @@ var (
 
 // text reads one line of a plain-text log.
 func (rd *reader) text(line []byte, where string) {
+	if isKeycloakEvent(line) {
+		rd.keycloakText(line, where)
+		return
+	}
 	t, ok := textTime(line, rd.year)
 	out, code, relevant := classifyText(line)
 	if !relevant {
