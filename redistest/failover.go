@@ -242,7 +242,8 @@ func (f *Failover) server(addr string) *Server {
 }
 
 // KillPrimary SIGKILLs the current primary and returns it (for WaitFailover, or to Restart
-// it later: it comes back as a replica once the sentinels reconfigure it).
+// it later: it comes back as a master with its old data, and the sentinels turn it into a
+// replica of the new primary about 8 s later — Sentinel's fixed grace period).
 func (f *Failover) KillPrimary() (*Server, error) {
 	p, err := f.Primary()
 	if err != nil {

@@ -293,4 +293,3 @@ func (p *Proxy) Close() {
 	p.Unblock()
 	p.wg.Wait()
 }
-
