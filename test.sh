@@ -16,6 +16,8 @@ need gcc gcc # the race detector needs cgo
 need curl curl # the curl recipes are tested with the real client
 need zsh zsh   # completion tests run the real shells
 need fish fish
+need redis-server redis-server     # the fleet store is tested against real Redis (redistest/)
+need redis-sentinel redis-sentinel # and real Sentinel failovers
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -24,7 +26,7 @@ go vet ./...
 test -z "$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed" >&2; exit 1; }
 
 step "unit tests (race detector)"
-go test -race -count=1 ./config/ ./creds/ ./flows/ ./gitcred/ ./kubeexec/ ./lockfile/ ./oauthtest/ ./providers/ ./diagnose/ ./eventlog/
+TOKCTL_TEST_REDIS=1 go test -race -count=1 ./config/ ./creds/ ./flows/ ./gitcred/ ./kubeexec/ ./lockfile/ ./oauthtest/ ./providers/ ./diagnose/ ./eventlog/ ./redistest/ # TOKCTL_TEST_REDIS=1: no Redis fails instead of skipping
 
 step "benchmark correctness (quick)"
 go run ./bench -quick -out "$(mktemp)"
