@@ -34,9 +34,10 @@ verdict, the evidence (FILE:LINE) and the fix that applies:
    unknown           not enough evidence
 
 Reads tokctl's own event log (the default, with no FILE), Okta System Log and Auth0 tenant
-log exports (a JSON array or JSON lines), Ory Hydra's log, and any text or JSON-lines log
-that mentions invalid_grant or a token endpoint's HTTP status, with RFC 3339, Apache/nginx,
-syslog or epoch timestamps. The format is detected per input; gzip is unpacked; large files
+log exports (a JSON array or JSON lines), Ory Hydra's log, Keycloak's event log
+(org.keycloak.events, plain or JSON console lines; grouped by realm, client and session),
+Dex's refusals, and any text or JSON-lines log that mentions invalid_grant or a token
+endpoint's HTTP status, with RFC 3339, Apache/nginx, syslog or epoch timestamps. The format is detected per input; gzip is unpacked; large files
 are streamed. Records from different hosts are grouped with --skew added to the window.
 
 Exit status: 0 no race found, 1 races found (race or reuse-revocation), 2 unreadable input.

@@ -74,8 +74,10 @@ func actor(inc diagnose.Incident) string {
 			parts = append(parts, label+" "+v)
 		}
 	}
+	add("realm", inc.Actor.Realm)
 	add("client", inc.Actor.Client)
 	add("user", inc.Actor.User)
+	add("session", inc.Actor.Session)
 	add("profile", inc.Actor.Profile)
 	add("ip", strings.Join(inc.IPs, ","))
 	add("hosts", strings.Join(inc.Hosts, ","))
