@@ -66,6 +66,10 @@ func (e *Error) Code() string {
 	return e.Msg
 }
 
+// ErrTLSHandshake is wrapped by a dial whose TLS handshake did not complete in time: typically a
+// plain-text server behind a rediss:// URL.
+var ErrTLSHandshake = errors.New("TLS handshake timed out")
+
 // ErrBroken is returned by calls on a Conn whose connection already failed.
 var ErrBroken = errors.New("redis connection is broken")
 
@@ -103,17 +107,24 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 }
 
 func dial(ctx context.Context, addr string, cfg Config) (*Conn, error) {
-	d := net.Dialer{Timeout: orDefault(cfg.DialTimeout, DefaultDialTimeout)}
-	var nc net.Conn
-	var err error
-	if cfg.TLS != nil {
-		td := tls.Dialer{NetDialer: &d, Config: tlsFor(cfg.TLS, addr)}
-		nc, err = td.DialContext(ctx, "tcp", addr)
-	} else {
-		nc, err = d.DialContext(ctx, "tcp", addr)
-	}
+	timeout := orDefault(cfg.DialTimeout, DefaultDialTimeout)
+	d := net.Dialer{Timeout: timeout}
+	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.TLS != nil {
+		hctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		tc := tls.Client(nc, tlsFor(cfg.TLS, addr))
+		if err := tc.HandshakeContext(hctx); err != nil {
+			nc.Close()
+			if hctx.Err() != nil && ctx.Err() == nil {
+				return nil, fmt.Errorf("%w: %s accepted the connection but completed no TLS handshake within %s; does it serve TLS on that port?", ErrTLSHandshake, addr, timeout)
+			}
+			return nil, err
+		}
+		nc = tc
 	}
 	return &Conn{addr: addr, io: orDefault(cfg.IOTimeout, DefaultIOTimeout), nc: nc,
 		r: bufio.NewReaderSize(nc, 4096), w: bufio.NewWriterSize(nc, 4096)}, nil

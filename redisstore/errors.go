@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/tokctl/tokctl/creds"
 	"github.com/tokctl/tokctl/redisconn"
@@ -61,11 +62,14 @@ func (s *Store) wrap(err error) error {
 		case "READONLY", "LOADING", "MASTERDOWN", "TRYAGAIN", "BUSY", "CLUSTERDOWN", "NOREPLICAS":
 			return &creds.StoreUnavailableError{Location: s.Location(), Err: err}
 		}
+		if reply.Code() == "ERR" && strings.Contains(reply.Msg, "without any password configured") {
+			return fmt.Errorf("redis store %s: tokctl sent a password but the server has none configured; unset TOKCTL_REDIS_PASSWORD (or the variable or file the profile names with --store-password-env/--store-password-file), or set one on the server (requirepass)", s.Location())
+		}
 		if reply.Code() == "ERR" && isAuthMessage(reply.Msg) {
 			return &AuthError{s.Location(), err}
 		}
 		return fmt.Errorf("redis store %s: %w", s.Location(), err)
-	case errors.As(err, &cert), errors.As(err, &ua), errors.As(err, &hn), errors.As(err, &rec):
+	case errors.As(err, &cert), errors.As(err, &ua), errors.As(err, &hn), errors.As(err, &rec), errors.Is(err, redisconn.ErrTLSHandshake):
 		return &TLSError{s.Location(), err}
 	}
 	return &creds.StoreUnavailableError{Location: s.Location(), Err: err}

@@ -75,12 +75,8 @@ func (s *Store) Check(ctx context.Context) (*Health, error) {
 		return nil, err
 	}
 	h.Eviction = memory["maxmemory_policy"]
-	if v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "GET", s.keys.lock) }); err == nil {
-		if rec, ok := v.(string); ok {
-			if o, ok := parseOwner(rec); ok {
-				h.Holder = &o
-			}
-		}
+	if h.Holder, err = s.Holder(ctx); err != nil {
+		return nil, err
 	}
 	h.Problems = h.problems(s.target)
 	return h, nil
@@ -118,4 +114,18 @@ func (h *Health) problems(t Target) []string {
 		out = append(out, fmt.Sprintf("the round trip to the server takes %s: every tokctl call pays it at least once", h.Latency.Round(time.Millisecond)))
 	}
 	return out
+}
+
+// Holder returns who holds the profile's lock now, nil when nobody does: one GET.
+func (s *Store) Holder(ctx context.Context) (*lockfile.Owner, error) {
+	v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "GET", s.keys.lock) })
+	if err != nil {
+		return nil, err
+	}
+	if rec, ok := v.(string); ok {
+		if o, ok := parseOwner(rec); ok {
+			return &o, nil
+		}
+	}
+	return nil, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tokctl/tokctl/creds"
+	"github.com/tokctl/tokctl/redistest"
 )
 
 // raw runs a command on the server behind s on a connection of its own, for assertions.
@@ -33,7 +34,7 @@ func raw(t *testing.T, s *Store, args ...string) any {
 // A holder whose lease ran out and whose lock another host took must not write: the fenced
 // save refuses, and the credential the new holder stored stays.
 func TestFencedSaveRefusesAfterTheLeaseWasLost(t *testing.T) {
-	addr := startRedisTmp(t)
+	addr := startRedis(t, redistest.Options{})
 	a, b := openTest(t, addr, "host-a"), openTest(t, addr, "host-b")
 	a.Save(&creds.Credential{AccessToken: "at0", RefreshToken: "rt0"})
 	ctx := context.Background()
@@ -77,7 +78,7 @@ func TestFencedSaveRefusesAfterTheLeaseWasLost(t *testing.T) {
 // released, and it took the lock again in between is impossible — but an unlocked Save is
 // not) refuses to overwrite the newer credential.
 func TestFencedSaveRefusesANewerVersion(t *testing.T) {
-	addr := startRedisTmp(t)
+	addr := startRedis(t, redistest.Options{})
 	a := openTest(t, addr, "host-a")
 	a.Save(&creds.Credential{AccessToken: "at0", RefreshToken: "rt0"})
 	h, err := a.Lock(context.Background(), creds.LockRequest{})
@@ -97,7 +98,7 @@ func TestFencedSaveRefusesANewerVersion(t *testing.T) {
 
 // The lease is renewed while the holder works: holding for three leases keeps others out.
 func TestLeaseIsRenewedWhileHeld(t *testing.T) {
-	addr := startRedisTmp(t)
+	addr := startRedis(t, redistest.Options{})
 	a, b := openTest(t, addr, "host-a"), openTest(t, addr, "host-b")
 	h, err := a.Lock(context.Background(), creds.LockRequest{})
 	if err != nil {
@@ -117,7 +118,7 @@ func TestLeaseIsRenewedWhileHeld(t *testing.T) {
 // A holder that stops renewing (killed) loses the lock when its lease ends, and a waiter
 // takes it over within milliseconds of that.
 func TestDeadHoldersLeaseRunsOut(t *testing.T) {
-	addr := startRedisTmp(t)
+	addr := startRedis(t, redistest.Options{})
 	a, b := openTest(t, addr, "host-a"), openTest(t, addr, "host-b")
 	h, err := a.Lock(context.Background(), creds.LockRequest{})
 	if err != nil {
@@ -154,7 +155,7 @@ func TestUnreachable(t *testing.T) {
 }
 
 func TestPassword(t *testing.T) {
-	addr := startRedisTmp(t, "--requirepass", "s3cret-pw")
+	addr := startRedis(t, redistest.Options{Password: "s3cret-pw"})
 	for _, pw := range []string{"", "wrong"} {
 		s, _ := Open(Options{URL: "redis://" + addr + "/0", Profile: "work", Password: pw})
 		_, err := s.Load()
@@ -198,7 +199,7 @@ func (p *rotatingProvider) Refresh(ctx context.Context, c *creds.Credential) (*c
 
 // Sources on separate Stores (as on separate hosts) refresh an expired credential once.
 func TestSourcesOnManyHostsRefreshOnce(t *testing.T) {
-	addr := startRedisTmp(t)
+	addr := startRedis(t, redistest.Options{})
 	p := &rotatingProvider{current: "rt0", delay: 100 * time.Millisecond}
 	openTest(t, addr, "seed").Save(&creds.Credential{AccessToken: "at0", RefreshToken: "rt0", Expiry: time.Now().Add(-time.Minute)})
 	var wg sync.WaitGroup

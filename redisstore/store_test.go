@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokctl/tokctl/creds"
 	"github.com/tokctl/tokctl/lockfile"
+	"github.com/tokctl/tokctl/redistest"
 )
 
 func openTest(t *testing.T, addr, host string) *Store {
@@ -20,8 +21,14 @@ func openTest(t *testing.T, addr, host string) *Store {
 	return s
 }
 
+func startRedis(t *testing.T, opts redistest.Options) string {
+	t.Helper()
+	redistest.Require(t)
+	return redistest.NewServer(t, opts).Addr()
+}
+
 func TestSmoke(t *testing.T) {
-	addr := startRedisTmp(t)
+	addr := startRedis(t, redistest.Options{})
 	a, b := openTest(t, addr, "host-a"), openTest(t, addr, "host-b")
 	if _, err := a.Load(); !errors.Is(err, creds.ErrNotFound) {
 		t.Fatalf("empty store: %v", err)
