@@ -258,7 +258,9 @@ func (p *Proxy) Delay(d time.Duration) {
 	p.mu.Unlock()
 }
 
-// Retarget sends new connections to target; current ones stay where they are.
+// Retarget sends connections the proxy accepts from now on to target; current ones stay
+// where they are (a client whose dial returned may still be in the accept queue: it goes to
+// the new target).
 func (p *Proxy) Retarget(target string) {
 	p.mu.Lock()
 	p.target = target

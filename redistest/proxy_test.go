@@ -174,6 +174,9 @@ func TestProxyRetargetAndClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ca.Close()
+	if _, err := ca.Do("PING"); err != nil { // the proxy has accepted it and dialled a
+		t.Fatal(err)
+	}
 	p.Retarget(b.Addr())
 	cb, err := Dial(p.Addr(), DialOptions{})
 	if err != nil {

@@ -276,8 +276,7 @@ func (s *Server) run() error {
 	}
 	cmd := exec.Command(bin, s.conf)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = s.dir, out, out
-	dieWithParent(cmd)
-	if err := cmd.Start(); err != nil {
+	if err := startCmd(cmd); err != nil {
 		s.mu.Unlock()
 		return err
 	}
