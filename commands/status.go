@@ -80,8 +80,8 @@ func (u *ui) status(c *cli.Context) error {
 		r.RefreshFailed = creds.RecordedFailure(store, p.LockFile(prof.Name), cred.RefreshToken)
 	}
 	if rs, ok := store.(*redisstore.Store); ok {
-		if h, err := rs.Check(c.Context); err == nil && h.Holder != nil {
-			r.LockHolder = h.Holder.String()
+		if holder, err := rs.Holder(c.Context); err == nil && holder != nil {
+			r.LockHolder = holder.String()
 		}
 	} else if holder, held, err := lockfile.Inspect(p.LockFile(prof.Name)); err == nil && held && holder != nil {
 		r.LockHolder = holder.String()
