@@ -79,3 +79,30 @@ func TestFailoverTLS(t *testing.T) {
 	t.Parallel()
 	testFailover(t, FailoverOptions{Password: "fleet-pw", TLS: true, AppendOnly: true})
 }
+
+// A primary that hangs (SIGSTOP, as in a partition) is failed over too; when it resumes it
+// still believes it is the primary until the sentinels demote it: the split-brain window
+// fenced writes must survive.
+func TestFailoverFrozenPrimary(t *testing.T) {
+	t.Parallel()
+	f := NewFailover(t, FailoverOptions{})
+	p, err := f.Primary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	np, err := f.WaitFailover(p, 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	role, err := p.Role()
+	t.Logf("new primary %s; the thawed old primary %s says %q %v", np.Addr(), p.Addr(), role, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
