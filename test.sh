@@ -26,7 +26,7 @@ go vet ./...
 test -z "$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed" >&2; exit 1; }
 
 step "unit tests (race detector)"
-TOKCTL_TEST_REDIS=1 go test -race -count=1 ./config/ ./creds/ ./flows/ ./gitcred/ ./kubeexec/ ./lockfile/ ./oauthtest/ ./providers/ ./diagnose/ ./eventlog/ ./redistest/ # TOKCTL_TEST_REDIS=1: no Redis fails instead of skipping
+TOKCTL_TEST_REDIS=1 go test -race -count=1 ./config/ ./creds/ ./flows/ ./gitcred/ ./kubeexec/ ./lockfile/ ./oauthtest/ ./providers/ ./diagnose/ ./eventlog/ ./redistest/ ./redisconn/ ./redisstore/ # TOKCTL_TEST_REDIS=1: no Redis fails instead of skipping
 
 step "benchmark correctness (quick)"
 go run ./bench -quick -out "$(mktemp)"
@@ -35,7 +35,7 @@ step "torture slice (60 s): kill -9 at every moment of the refresh; fails on a d
 go run ./bench/torture -duration 60s -kill-rate 0.3 -out "$(mktemp)" # a third of the bursts with kills: more of them in a minute
 
 step "fuzz smoke (${FUZZTIME:=5s} each)"
-for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:FuzzParseMetadata lockfile:FuzzParseOwner gitcred:FuzzParse kubeexec:FuzzParseExecInfo config:FuzzParseProfile config:FuzzCheckEndpoint flows:FuzzCheckPasted flows:FuzzParseRetryAfter flows:FuzzParseClaims diagnose:FuzzParse creds:FuzzParseChunkHeader; do
+for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:FuzzParseMetadata lockfile:FuzzParseOwner gitcred:FuzzParse kubeexec:FuzzParseExecInfo config:FuzzParseProfile config:FuzzCheckEndpoint flows:FuzzCheckPasted flows:FuzzParseRetryAfter flows:FuzzParseClaims diagnose:FuzzParse creds:FuzzParseChunkHeader redisconn:FuzzReadReply; do
 	log=$(mktemp)
 	fuzz() { go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "$FUZZTIME" "./${target%%:*}/" >"$log" 2>&1; }
 	# A fuzzing engine hiccup on a loaded machine passes on a second try; a real finding is saved
