@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/tokctl/tokctl/lockfile"
@@ -19,8 +20,10 @@ type Health struct {
 	Replicas int           // connected replicas
 	// Persistence is "aof", "rdb" or "none": what survives a restart of the server.
 	Persistence string
-	Eviction    string          // maxmemory-policy
-	Holder      *lockfile.Owner // who holds the profile's lock now, if anyone
+	Eviction    string // maxmemory-policy
+	// MinReplicasToWrite is the primary's min-replicas-to-write (-1: it could not be read).
+	MinReplicasToWrite int
+	Holder             *lockfile.Owner // who holds the profile's lock now, if anyone
 	// Problems lists, in words for the user, what would break tokctl's promise.
 	Problems []string
 }
@@ -75,6 +78,7 @@ func (s *Store) Check(ctx context.Context) (*Health, error) {
 		return nil, err
 	}
 	h.Eviction = memory["maxmemory_policy"]
+	h.MinReplicasToWrite = s.configInt(ctx, "min-replicas-to-write")
 	if h.Holder, err = s.Holder(ctx); err != nil {
 		return nil, err
 	}
@@ -93,6 +97,22 @@ func (s *Store) rdbSaves(ctx context.Context) bool {
 	return len(pair) == 2 && pair[1] != ""
 }
 
+// configInt reads one numeric CONFIG value, -1 when the server does not say (CONFIG may be
+// renamed or forbidden to tokctl's user).
+func (s *Store) configInt(ctx context.Context, name string) int {
+	v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "CONFIG", "GET", name) })
+	pair, _ := v.([]any)
+	if err != nil || len(pair) != 2 {
+		return -1
+	}
+	str, _ := pair[1].(string)
+	n, err := strconv.Atoi(str)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
 func (h *Health) problems(t Target) []string {
 	var out []string
 	if h.Role != "" && h.Role != "master" {
@@ -106,6 +126,9 @@ func (h *Health) problems(t Target) []string {
 	}
 	if h.Eviction != "" && h.Eviction != "noeviction" {
 		out = append(out, "maxmemory-policy is "+h.Eviction+": under memory pressure Redis may evict the credential or the lock; use noeviction")
+	}
+	if t.Master != "" && h.MinReplicasToWrite == 0 {
+		out = append(out, "min-replicas-to-write is 0: a primary cut off from its replicas (paused, partitioned) still accepts a refreshed credential that the failover then discards; set min-replicas-to-write 1 so such a write is refused and retried on the new primary")
 	}
 	if t.Master != "" && h.Replicas == 0 {
 		out = append(out, "Sentinel is configured but the primary has no replica connected: a failover would have nothing to promote")
