@@ -1,0 +1,273 @@
+package commands_test
+
+// Fleet faults, with real processes against a real redis-server, tokctl talking to it through
+// redistest's fault proxy where the fault is on the network: a lock holder SIGKILLed
+// mid-refresh, the connection cut or partitioned mid-refresh, Redis restarted mid-burst.
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tokctl/tokctl/oauthtest"
+	"github.com/tokctl/tokctl/redistest"
+)
+
+// fleetLease is the short lease of the fault tests (the minimum a URL may ask for).
+const fleetLease = 2 * time.Second
+
+// waitLockHeld waits until someone holds profile "work"'s lock in Redis.
+func waitLockHeld(t *testing.T, do redisDo) {
+	t.Helper()
+	waitFor(t, func() bool { v, err := do("EXISTS", fleetLockKey); return err == nil && v == int64(1) })
+}
+
+// TestFleetKilledHolderLeaseHandoff: the lock holder is SIGKILLed while the provider holds its
+// refresh request. Nobody releases the lock; a waiter on another host takes it when the lease
+// runs out — not before (it must not break a live lease), and not much after — and refreshes.
+//
+// What the strict provider says: the killed holder's request, held by the Slow fault, is
+// dropped unprocessed when its connection dies with the process, so the refresh token it
+// carried is still current; the waiter presents that same token (PresentedTwice = 1, the one
+// window a lease cannot close: the provider, not tokctl, decides whether the dead holder's
+// request counted) and the refresh succeeds: 1 refresh, no reuse, the family alive.
+func TestFleetKilledHolderLeaseHandoff(t *testing.T) {
+	r := newTestRedis(t, randomPassword())
+	audit := newFleetAudit(t, r.Password)
+	proxy := redistest.NewProxy(t, r.Addr)
+	bin := tokctlBinary(t, "")
+	srv := oauthtest.NewServer(oauthtest.Options{})
+	t.Cleanup(srv.Close)
+	url := proxy.URL(false) + "/0?lease=" + fleetLease.String()
+	a, b, c := newFleetHost(t, bin, r, srv, url), newFleetHost(t, bin, r, srv, url), newFleetHost(t, bin, r, srv, url)
+	a.importFresh(srv, -time.Minute)
+	old := storedCredential(t, r.Do)
+	audit.redisValues(r.Do)
+	b.clearEvents()
+	srv.ResetStats()
+	srv.Inject(oauthtest.Fault{Kind: oauthtest.Slow, Delay: 20 * time.Second})
+
+	holder := a.start("", nil, "token", "--profile", "work")
+	waitFor(t, func() bool { return srv.Stats().TokenRequests == 1 }) // the holder is mid-refresh
+	waiter := b.start("", nil, "token", "--profile", "work", "--lock-timeout", "15s")
+	waitFor(t, func() bool { // the waiter is subscribed to the profile's channel: it waits
+		v, err := r.Do("PUBSUB", "NUMSUB", fleetChannel)
+		n, _ := v.([]any)
+		return err == nil && len(n) == 2 && n[1] == int64(1)
+	})
+	pttlAt := time.Now()
+	v, err := r.Do("PTTL", fleetLockKey)
+	pttl, _ := v.(int64)
+	if err != nil || pttl <= 0 {
+		t.Fatalf("the holder's lock: PTTL %v %v", v, err)
+	}
+	leaseEnd := pttlAt.Add(time.Duration(pttl) * time.Millisecond)
+	killed := time.Now()
+	if err := holder.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	hr := holder.wait()
+	waitFor(t, func() bool { return srv.Stats().TokenRequests == 2 })
+	reached := time.Now()
+	wr := waiter.wait()
+	audit.stderr(hr, wr)
+	handoff := reached.Sub(killed)
+
+	stored := storedCredential(t, r.Do)
+	audit.redisValues(r.Do)
+	st := srv.Stats()
+	if wr.code != 0 || wr.stderr != "" || stored == nil || wr.token() != stored.AccessToken {
+		t.Fatalf("the waiter: exit %d, stderr %q; want exit 0 and the stored token", wr.code, wr.stderr)
+	}
+	if reached.Before(leaseEnd.Add(-25 * time.Millisecond)) {
+		t.Fatalf("the waiter's refresh reached the provider %s before the dead holder's lease ran out: it broke a live lease", ms(leaseEnd.Sub(reached)))
+	}
+	if bound := fleetLease + 600*time.Millisecond; handoff > bound {
+		t.Fatalf("handoff (kill → the waiter's refresh at the provider) took %s, want ≤ lease + 600 ms = %s", ms(handoff), ms(bound))
+	}
+	if st.TokenRequests != 2 || st.Refreshes != 1 || st.PresentedTwice != 1 || st.ReuseDetected != 0 || st.FamiliesRevoked != 0 {
+		t.Fatalf("provider: %+v; want 2 token requests (the killed holder's, dropped unprocessed, and the waiter's), 1 refresh, the old refresh token presented twice, no reuse detected, no family revoked", st)
+	}
+	if srv.Active(old.RefreshToken) || !srv.Active(stored.RefreshToken) {
+		t.Fatalf("after the handoff: old refresh token active %v, stored one active %v; want false, true", srv.Active(old.RefreshToken), srv.Active(stored.RefreshToken))
+	}
+	if v, _ := r.Do("EXISTS", fleetLockKey); v != int64(0) {
+		t.Fatal("the waiter did not release the lock")
+	}
+	waited := false
+	for _, e := range b.events() {
+		if e.Kind == "lock_wait" && e.Outcome == "acquired" && e.HolderPID == hr.pid {
+			waited = true
+		}
+	}
+	if !waited {
+		t.Fatalf("the waiter's event log has no lock_wait acquired from the killed holder (pid %d): %+v", hr.pid, b.events())
+	}
+	if got := strings.TrimSpace(c.must("token", "--profile", "work")); got != stored.AccessToken {
+		t.Fatal("a third host does not get the stored token")
+	}
+	fleetLogf(t, "killed holder: lease %s; lock PTTL at the kill %d ms; handoff (kill → the waiter's refresh at the provider) %s = PTTL + %s; waiter done %s after the kill",
+		fleetLease, pttl, ms(handoff), ms(reached.Sub(leaseEnd)), ms(wr.end.Sub(killed)))
+	fleetLogf(t, "killed holder: provider %d token requests, %d refresh, %d presented twice (the dead holder's request was dropped unprocessed; the waiter re-sent its refresh token), %d reuse detected, %d families revoked; family alive; waiter exit %d, holder exit %d (SIGKILL)",
+		st.TokenRequests, st.Refreshes, st.PresentedTwice, st.ReuseDetected, st.FamiliesRevoked, wr.code, hr.code)
+}
+
+// partitionFixture is a fleet where host A reaches Redis through the fault proxy and hosts B
+// and C directly, with the short lease, on an expired credential.
+type partitionFixture struct {
+	r       *testRedis
+	proxy   *redistest.Proxy
+	srv     *oauthtest.Server
+	audit   *fleetAudit
+	a, b, c *fleetHost
+	old     string // the stored credential's refresh token before the refresh
+	version string // and its version
+}
+
+func newPartitionFixture(t *testing.T) *partitionFixture {
+	t.Helper()
+	f := &partitionFixture{r: newTestRedis(t, randomPassword())}
+	f.audit = newFleetAudit(t, f.r.Password)
+	f.proxy = redistest.NewProxy(t, f.r.Addr)
+	bin := tokctlBinary(t, "")
+	f.srv = oauthtest.NewServer(oauthtest.Options{})
+	t.Cleanup(f.srv.Close)
+	lease := "?lease=" + fleetLease.String()
+	f.a = newFleetHost(t, bin, f.r, f.srv, f.proxy.URL(false)+"/0"+lease)
+	f.b = newFleetHost(t, bin, f.r, f.srv, f.r.URL()+lease)
+	f.c = newFleetHost(t, bin, f.r, f.srv, f.r.URL()+lease)
+	f.b.importFresh(f.srv, -time.Minute)
+	f.old, f.version = storedCredential(t, f.r.Do).RefreshToken, storedVersion(t, f.r.Do)
+	f.audit.redisValues(f.r.Do)
+	f.srv.ResetStats()
+	return f
+}
+
+// TestFleetConnectionCutMidRefresh: the holder's connection to Redis fails while the provider
+// holds its refresh request (the provider then rotates the refresh token and answers).
+//
+//   - cut: the connections are reset, new ones get through. The holder saves on a new
+//     connection within its lease: exit 0, one refresh, the family alive.
+//   - partition: every byte is held (Block) until the holder's lease has run out in Redis; its
+//     fenced save, already sent, reaches Redis only then and is refused: the holder exits 5 and
+//     writes nothing, whether or not a newer credential was stored meanwhile. The refresh token
+//     the provider rotated for it is lost with it — the one window no lock can close: with a
+//     new login meanwhile ("then-login") nothing is lost that matters; with nobody stepping
+//     in ("then-nobody") the next caller presents the rotated-away token, the provider detects
+//     reuse and revokes the family, and every host is asked to log in (exit 3), with one
+//     request in all.
+func TestFleetConnectionCutMidRefresh(t *testing.T) {
+	t.Run("cut", func(t *testing.T) {
+		f := newPartitionFixture(t)
+		f.srv.Inject(oauthtest.Fault{Kind: oauthtest.Slow, Delay: 500 * time.Millisecond})
+		holder := f.a.start("", nil, "token", "--profile", "work")
+		waitFor(t, func() bool { return f.srv.Stats().TokenRequests == 1 })
+		before := f.proxy.Accepted()
+		f.proxy.Cut()
+		cut := time.Now()
+		hr := holder.wait()
+		f.audit.stderr(hr)
+		stored := storedCredential(t, f.r.Do)
+		f.audit.redisValues(f.r.Do)
+		st := f.srv.Stats()
+		if hr.code != 0 || hr.stderr != "" || hr.token() != stored.AccessToken {
+			t.Fatalf("holder after a cut: exit %d, stderr %q; want exit 0 and the stored token", hr.code, hr.stderr)
+		}
+		if st.Refreshes != 1 || st.PresentedTwice != 0 || !f.srv.Active(stored.RefreshToken) {
+			t.Fatalf("provider after a cut: %+v, stored refresh token active %v", st, f.srv.Active(stored.RefreshToken))
+		}
+		fleetLogf(t, "cut mid-refresh: holder exit 0 %s after the cut, saved on a new connection (%d new connections through the proxy); %d refresh, %d presented twice, family alive; version %s → %s",
+			ms(hr.end.Sub(cut)), f.proxy.Accepted()-before, st.Refreshes, st.PresentedTwice, f.version, storedVersion(t, f.r.Do))
+	})
+	for _, newLogin := range []bool{true, false} {
+		name := "partition-then-nobody"
+		if newLogin {
+			name = "partition-then-login"
+		}
+		t.Run(name, func(t *testing.T) { partitionMidRefresh(t, newLogin) })
+	}
+}
+
+func partitionMidRefresh(t *testing.T, newLogin bool) {
+	f := newPartitionFixture(t)
+	f.srv.Inject(oauthtest.Fault{Kind: oauthtest.Slow, Delay: 300 * time.Millisecond})
+	holder := f.a.start("", nil, "token", "--profile", "work")
+	waitFor(t, func() bool { return f.srv.Stats().TokenRequests == 1 })
+	f.proxy.Block()
+	blocked := time.Now()
+	waitFor(t, func() bool { return f.srv.Stats().Refreshes == 1 }) // rotated: the answer is on its way to A
+	rotated := time.Now()
+	waitFor(t, func() bool { v, err := f.r.Do("EXISTS", fleetLockKey); return err == nil && v == int64(0) })
+	expired := time.Now()
+	want := storedCredential(t, f.r.Do)
+	if newLogin {
+		f.b.importFresh(f.srv, time.Hour)
+		want = storedCredential(t, f.r.Do)
+		f.audit.redisValues(f.r.Do)
+	}
+	wantVersion := storedVersion(t, f.r.Do)
+	if _, err := f.r.Do("CONFIG", "RESETSTAT"); err != nil {
+		t.Fatal(err)
+	}
+	if holder.cmd.ProcessState != nil {
+		t.Fatal("the holder ended before the partition healed")
+	}
+	f.proxy.Unblock()
+	healed := time.Now()
+	hr := holder.wait()
+	f.audit.stderr(hr)
+	stats := commandStats(t, f.r)
+	stored := storedCredential(t, f.r.Do)
+	st := f.srv.Stats()
+
+	if hr.code != 5 || hr.stdout != "" {
+		t.Fatalf("the partitioned holder: exit %d, stdout %q; want exit 5 and no token\n%s", hr.code, hr.stdout, hr.stderr)
+	}
+	if !strings.Contains(hr.stderr, "ran out and another host may hold the lock") || !strings.Contains(hr.stderr, "lost the fleet lock") {
+		t.Fatalf("the holder's save was not refused by the fence (it should reach Redis after the lease ran out); stderr:\n%s", hr.stderr)
+	}
+	if stored == nil || stored.AccessToken != want.AccessToken || stored.RefreshToken != want.RefreshToken || storedVersion(t, f.r.Do) != wantVersion {
+		t.Fatal("the partitioned holder's late save changed the stored credential")
+	}
+	if stats["evalsha"]+stats["eval"] == 0 {
+		t.Fatalf("none of the holder's delayed scripts reached Redis after the partition (%v): the fence was not exercised", stats)
+	}
+	if stats["set"] != 0 || stats["incr"] != 0 {
+		t.Fatalf("after the partition healed Redis ran %v: something was written", stats)
+	}
+	fleetLogf(t, "partition mid-refresh: blocked %s after the holder started (its request held by the provider); the provider rotated %s after the block; the lease ran out in Redis %s after the block; healed %s after the block; holder exit %d %s after healing (fenced: its save reached Redis late and was refused); Redis ran %v after healing, no write",
+		ms(blocked.Sub(hr.start)), ms(rotated.Sub(blocked)), ms(expired.Sub(blocked)), ms(healed.Sub(blocked)), hr.code, ms(hr.end.Sub(healed)), stats)
+
+	if newLogin {
+		if got := strings.TrimSpace(f.c.must("token", "--profile", "work")); got != want.AccessToken {
+			t.Fatal("after the partition, another host does not get the newly logged-in token")
+		}
+		st = f.srv.Stats()
+		if st.Refreshes != 1 || st.ReuseDetected != 0 || f.srv.Active(f.old) || !f.srv.Active(want.RefreshToken) {
+			t.Fatalf("provider: %+v; old refresh token active %v, new login's active %v", st, f.srv.Active(f.old), f.srv.Active(want.RefreshToken))
+		}
+		fleetLogf(t, "partition then login: the old family's rotated refresh token was lost with the holder (%d refresh, old token rotated away, its successor never stored); the newer credential stored meanwhile (version %s) was kept and serves the fleet; %d reuse detected, new family alive",
+			st.Refreshes, wantVersion, st.ReuseDetected)
+		return
+	}
+	// Nobody stepped in: the store still holds the refresh token the provider rotated away.
+	if stored.RefreshToken != f.old {
+		t.Fatal("the stored refresh token changed")
+	}
+	f.srv.ResetStats()
+	runs := fleetBurst(t, []*fleetHost{f.b, f.c}, nil, 4, "token", "--profile", "work")
+	f.audit.stderr(runs...)
+	f.audit.redisValues(f.r.Do)
+	after := f.srv.Stats()
+	for _, r := range runs {
+		if r.code != 3 || r.stdout != "" {
+			t.Fatalf("a caller after the lost rotation: exit %d, stdout %q; want exit 3 (log in)\n%s", r.code, r.stdout, r.stderr)
+		}
+	}
+	if after.TokenRequests != 1 || after.ReuseDetected != 1 || after.FamiliesRevoked != 1 {
+		t.Fatalf("provider after the lost rotation: %+v; want 1 request, reuse detected once, the family revoked", after)
+	}
+	fleetLogf(t, "partition then nobody: the holder's refresh (%d) rotated the stored refresh token away and the successor was lost with the holder; the next burst of %d callers on 2 hosts: %s, %d token request, %d reuse detected, %d family revoked (family lost: a login is required)",
+		st.Refreshes, len(runs), exitCounts(runs), after.TokenRequests, after.ReuseDetected, after.FamiliesRevoked)
+}
