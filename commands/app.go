@@ -43,7 +43,8 @@ func StdIO() IO { return IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stder
 
 // commandTable lists every command by name, in the order "tokctl --help" shows them, with the
 // function that builds it. Building one is cheap, building all of them is not: every command's
-// flags, their closures and the code behind them, ≈ 15 % of a "tokctl token" (bench/RESULTS.md).
+// flags, their closures and the code behind them: ≈ 15 % of the instructions of a "tokctl token"
+// (bench/RESULTS.md, "Start-up of the hot path").
 var commandTable = []struct {
 	name  string
 	build func(*ui) *cli.Command
