@@ -1,11 +1,3 @@
-// Package creds holds tokctl's credential model, the stores that keep credentials (a JSON file,
-// or the OS keychain), and Source: the refresh transaction that turns any number of concurrent
-// callers into exactly one refresh.
-//
-// The transaction (design.md §4): read the credential without a lock and use it when it is fresh;
-// otherwise take the cross-process lock beside the credential, re-read, refresh once, persist
-// atomically, release, and only then hand the token out. Within one process a mutex makes the
-// same promise, so a Source is safe for concurrent use and satisfies oauth2.TokenSource.
 package creds
 
 import (
