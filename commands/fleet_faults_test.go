@@ -271,3 +271,87 @@ func partitionMidRefresh(t *testing.T, newLogin bool) {
 	fleetLogf(t, "partition then nobody: the holder's refresh (%d) rotated the stored refresh token away and the successor was lost with the holder; the next burst of %d callers on 2 hosts: %s, %d token request, %d reuse detected, %d family revoked (family lost: a login is required)",
 		st.Refreshes, len(runs), exitCounts(runs), after.TokenRequests, after.ReuseDetected, after.FamiliesRevoked)
 }
+
+// TestFleetRedisRestartDuringBurst: Redis (append-only file, an fsync per write) is killed
+// while a burst waits for a holder whose refresh the provider holds, callers arrive while it
+// is down, and it comes back on the same port. Every caller either prints the token finally
+// stored or exits 5 with the "unreachable" hint — none prints anything else; the lock survived
+// the restart (no second refresh), and so did the credential.
+func TestFleetRedisRestartDuringBurst(t *testing.T) {
+	pw := randomPassword()
+	s := redistest.NewServer(t, redistest.Options{Password: pw, AppendOnly: true})
+	r := &testRedis{Addr: s.Addr(), Password: pw, srv: s}
+	audit := newFleetAudit(t, pw)
+	proxy := redistest.NewProxy(t, s.Addr())
+	bin := tokctlBinary(t, "")
+	srv := oauthtest.NewServer(oauthtest.Options{Latency: 800 * time.Millisecond})
+	t.Cleanup(srv.Close)
+	url := proxy.URL(false) + "/0"
+	hosts := []*fleetHost{newFleetHost(t, bin, r, srv, url), newFleetHost(t, bin, r, srv, url), newFleetHost(t, bin, r, srv, url)}
+	hosts[0].importFresh(srv, -time.Minute)
+	version := storedVersion(t, r.Do)
+	audit.redisValues(r.Do)
+	srv.ResetStats()
+
+	burst := make(chan []fleetRun)
+	go func() { burst <- fleetBurst(t, hosts, nil, 8, "token", "--profile", "work") }()
+	waitFor(t, func() bool { return srv.Stats().TokenRequests == 1 }) // the holder is mid-refresh
+	killed := time.Now()
+	if err := s.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	var outage []*fleetProc // callers that start while Redis is down
+	for _, h := range hosts {
+		outage = append(outage, h.start("", nil, "token", "--profile", "work"), h.start("", nil, "token", "--profile", "work"))
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	up := time.Now()
+	runs := <-burst
+	for _, p := range outage {
+		runs = append(runs, p.wait())
+	}
+	audit.stderr(runs...)
+	stored := storedCredential(t, r.Do)
+	audit.redisValues(r.Do)
+	st := srv.Stats()
+	if stored == nil {
+		t.Fatal("the credential did not survive the restart")
+	}
+	ok, unavailable := 0, 0
+	var lastFail time.Duration
+	message := ""
+	for _, run := range runs {
+		switch {
+		case run.code == 0 && run.token() == stored.AccessToken && run.stderr == "":
+			ok++
+		case run.code == 5 && run.stdout == "" && strings.Contains(run.stderr, "is unreachable: check it is running") && !strings.Contains(run.stderr, "panic"):
+			unavailable++
+			lastFail = max(lastFail, run.end.Sub(killed))
+			message = run.stderr
+		default:
+			t.Fatalf("a caller around the restart: exit %d, printed the stored token: %v, stderr:\n%s", run.code, run.token() == stored.AccessToken, run.stderr)
+		}
+	}
+	if st.TokenRequests != 1 || st.Refreshes != 1 || st.PresentedTwice != 0 || st.ReuseDetected != 0 {
+		t.Fatalf("provider: %+v; want one request, one refresh: the lock and the credential survive a restart with the append-only file", st)
+	}
+	if !srv.Active(stored.RefreshToken) {
+		t.Fatal("the stored refresh token is not active: the family is lost")
+	}
+	if ok == 0 {
+		t.Fatal("no caller succeeded")
+	}
+	got := storedVersion(t, r.Do)
+	if got == version {
+		t.Fatal("the refresh was not saved")
+	}
+	if tok := strings.TrimSpace(hosts[2].must("token", "--profile", "work")); tok != stored.AccessToken {
+		t.Fatal("after the restart a host does not get the stored token")
+	}
+	fleetLogf(t, "redis restart mid-burst: down %s (kill → answering again), %d callers (24 in the burst, 6 started while down): %d printed the stored token, %d exit 5 with the unreachable hint, 0 other; provider %d token request, %d refresh, %d presented twice, %d reuse; credential survived (version %s → %s), family alive",
+		ms(up.Sub(killed)), len(runs), ok, unavailable, st.TokenRequests, st.Refreshes, st.PresentedTwice, st.ReuseDetected, version, got)
+	fleetLogf(t, "redis restart mid-burst: the last exit 5 came %s after the kill; a waiter whose connection breaks gives up at once (no retry within --lock-timeout on a plain server); the message:\n%s", ms(lastFail), message)
+}
