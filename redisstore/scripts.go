@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
+	"sync"
 
 	"github.com/tokctl/tokctl/redisconn"
 )
@@ -70,16 +71,26 @@ return 1`)
 )
 
 // luaScript is a script sent by its SHA1 (EVALSHA), and in full only when the server does not
-// know it yet (after a restart or a failover).
-type luaScript struct{ src, sha string }
-
-func script(src string) luaScript {
-	sum := sha1.Sum([]byte(src))
-	return luaScript{src, hex.EncodeToString(sum[:])}
+// know it yet (after a restart or a failover). The SHA1 is computed on first use: at package
+// initialisation it would cost every tokctl start, file store included.
+type luaScript struct {
+	src  string
+	once sync.Once
+	hash string
 }
 
-func (l luaScript) run(ctx context.Context, c *redisconn.Conn, keys []string, args ...string) (any, error) {
-	v, err := c.Do(ctx, l.cmd("EVALSHA", l.sha, keys, args)...)
+func script(src string) *luaScript { return &luaScript{src: src} }
+
+func (l *luaScript) sha() string {
+	l.once.Do(func() {
+		sum := sha1.Sum([]byte(l.src))
+		l.hash = hex.EncodeToString(sum[:])
+	})
+	return l.hash
+}
+
+func (l *luaScript) run(ctx context.Context, c *redisconn.Conn, keys []string, args ...string) (any, error) {
+	v, err := c.Do(ctx, l.cmd("EVALSHA", l.sha(), keys, args)...)
 	var e *redisconn.Error
 	if errors.As(err, &e) && e.Code() == "NOSCRIPT" {
 		v, err = c.Do(ctx, l.cmd("EVAL", l.src, keys, args)...)
@@ -87,7 +98,7 @@ func (l luaScript) run(ctx context.Context, c *redisconn.Conn, keys []string, ar
 	return v, err
 }
 
-func (l luaScript) cmd(verb, body string, keys, args []string) []string {
+func (l *luaScript) cmd(verb, body string, keys, args []string) []string {
 	out := make([]string, 0, 3+len(keys)+len(args))
 	out = append(out, verb, body, itoa(len(keys)))
 	out = append(out, keys...)
