@@ -9,6 +9,15 @@
 //	go run ./bench/torture                      # full run: 2,000 bursts; writes bench/TORTURE.md
 //	go run ./bench/torture -duration 60s -out F # the CI slice
 //	go run ./bench/torture -bursts 30 -tokctl-tags tokctl_nolock   # must fail: proves the checks bite
+//	go run ./bench/torture -store redis -duration 30s -out F          # the Redis store, CI slice
+//
+// With -store redis the credential and its lock live in a redis-server started for the run
+// (redistest: 127.0.0.1, a random port, a password, AOF) under a short lease (-lease, 2s), so a
+// killed holder's lock runs out quickly; the callers wait it out within their --lock-timeout
+// (-lock-timeout, 15s, longer than the lease). The kill moments are the store's (before-post,
+// during-post, after-response, saved, random: Redis saves in one fenced script, so the file's
+// save-temp-synced and save-renamed do not exist), the verdicts the same; the summary goes to
+// its own section of the file.
 //
 // The exit status is 1 when any burst broke the promise or the harness could not run.
 package main
@@ -40,9 +49,20 @@ func run() int {
 	maxN := flag.Int("max", 200, "most callers per burst")
 	latency := flag.Duration("latency", 100*time.Millisecond, "the server adds a random latency in [0, `D`] to each token request")
 	seed := flag.Uint64("seed", 0, "random seed (0: random)")
+	storeKind := flag.String("store", "file", "where the credential and its lock live: `file` (one --home) or redis (a redis-server started for the run)")
+	lease := flag.Duration("lease", 2*time.Second, "redis: the lock's lease (the store URL's ?lease=; at least 2s)")
+	lockTimeout := flag.Duration("lock-timeout", 15*time.Second, "redis: the callers' --lock-timeout (longer than the lease, so a dead holder's lock is waited out)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "torture: unexpected argument %q\n", flag.Arg(0))
+		return 2
+	}
+	if *storeKind != "file" && *storeKind != "redis" {
+		fmt.Fprintf(os.Stderr, "torture: -store must be file or redis, not %q\n", *storeKind)
+		return 2
+	}
+	if *storeKind == "redis" && *lockTimeout <= *lease {
+		fmt.Fprintf(os.Stderr, "torture: -lock-timeout %s must be longer than -lease %s: callers must outwait a killed holder's lease\n", *lockTimeout, *lease)
 		return 2
 	}
 	if *seed == 0 {
@@ -81,18 +101,37 @@ func run() int {
 	defer srv.Close()
 	home := filepath.Join(scratch, "home")
 	paths := config.Paths{Config: home, State: home}
-	if err := paths.SaveProfile(&config.Profile{Name: "default", TokenURL: srv.TokenURL(), ClientID: "tokctl-test"}); err != nil {
+	cfg := engine.Config{
+		Bin: bin, Args: []string{"token", "--home", home}, Env: childEnv(),
+		CredPath: paths.CredentialFile("default"), LockPath: paths.LockFile("default"),
+		Provider: &provider{srv: srv}, MinN: *minN, MaxN: *maxN, KillRate: *killRate,
+		Latency: *latency, Rand: rand.New(rand.NewPCG(*seed, *seed^0x9e3779b97f4a7c15)),
+	}
+	prof := &config.Profile{Name: "default", TokenURL: srv.TokenURL(), ClientID: "tokctl-test"}
+	section, title, storeDesc := "oauthtest", "oauthtest: strict rotation, family revocation on reuse, latency 0–"+latency.String(), ""
+	if *storeKind == "redis" {
+		fmt.Fprintf(os.Stderr, "torture: starting redis-server (redistest: password, AOF; lease %s)\n", lease)
+		fs, err := startFleetStore(*lease)
+		if err != nil {
+			return fail(err)
+		}
+		defer fs.stop()
+		prof.Store = fs.url
+		cfg.Store, cfg.LockHeld, cfg.Moments = fs.store, fs.lockHeld, engine.StoreMoments
+		cfg.Args = append(cfg.Args, "--lock-timeout", lockTimeout.String())
+		cfg.Env = append(cfg.Env, "TOKCTL_REDIS_PASSWORD="+fs.password)
+		section = "oauthtest-redis"
+		title = "Redis store (lease " + lease.String() + "): oauthtest, strict rotation, family revocation on reuse, latency 0–" + latency.String()
+		storeDesc = fmt.Sprintf("Redis (redistest: redis-server %s on 127.0.0.1, password, appendonly with fsync always), profile store `%s` (lease %s; the minimum a URL may ask for); callers run `tokctl token --lock-timeout %s`; kill moments %s",
+			fs.version, fs.display, lease, lockTimeout, strings.Join(engine.StoreMoments, ", "))
+	}
+	if err := paths.SaveProfile(prof); err != nil {
 		return fail(err)
 	}
 	if err := config.EnsurePrivateDir(paths.CredentialDir()); err != nil {
 		return fail(err)
 	}
-	r, err := engine.New(engine.Config{
-		Bin: bin, Args: []string{"token", "--home", home}, Env: childEnv(),
-		CredPath: paths.CredentialFile("default"), LockPath: paths.LockFile("default"),
-		Provider: &provider{srv: srv}, MinN: *minN, MaxN: *maxN, KillRate: *killRate,
-		Latency: *latency, Rand: rand.New(rand.NewPCG(*seed, *seed^0x9e3779b97f4a7c15)),
-	})
+	r, err := engine.New(cfg)
 	if err != nil {
 		return fail(err)
 	}
@@ -100,7 +139,8 @@ func run() int {
 
 	sum := engine.NewSummary()
 	h := engine.Header{
-		Title:    "oauthtest: strict rotation, family revocation on reuse, latency 0–" + latency.String(),
+		Title:    title,
+		Store:    storeDesc,
 		Command:  commandLine(),
 		Date:     began.UTC().Format(time.RFC3339),
 		Machine:  engine.Machine(),
@@ -111,7 +151,7 @@ func run() int {
 		h.Took, h.Partial = time.Since(began), partial
 		var md bytes.Buffer
 		sum.Markdown(&md, h)
-		return engine.WriteSection(*out, "oauthtest", md.String())
+		return engine.WriteSection(*out, section, md.String())
 	}
 	looping := time.Now() // -duration counts bursts only, not the builds
 	for i := 0; i < *bursts && (*duration == 0 || time.Since(looping) < *duration); i++ {

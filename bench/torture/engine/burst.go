@@ -24,6 +24,15 @@ import (
 // by the last phase its victim reached.
 var Moments = []string{"before-post", "during-post", "after-response", "save-temp-synced", "save-renamed", "random"}
 
+// StoreMoments are the moments of a store that writes in one step (Redis: one fenced Lua
+// script), where the file's save-temp-synced and save-renamed do not exist: "saved" is the
+// credential stored and the lock not yet released, so a holder killed there leaves its lock to
+// run out its lease.
+var StoreMoments = []string{"before-post", "during-post", "after-response", "saved", "random"}
+
+// allMoments orders every moment for the report.
+var allMoments = []string{"before-post", "during-post", "after-response", "save-temp-synced", "save-renamed", "saved", "random"}
+
 // plan is what one burst will do.
 type plan struct {
 	n       int
@@ -38,7 +47,7 @@ func (r *Runner) plan() plan {
 	if rnd.Float64() >= r.cfg.KillRate {
 		return p
 	}
-	p.moment = Moments[rnd.IntN(len(Moments))]
+	p.moment = r.cfg.Moments[rnd.IntN(len(r.cfg.Moments))]
 	p.slots = 1 + rnd.IntN(2)
 	if p.moment == "random" {
 		p.victims = map[int]time.Duration{}
@@ -64,14 +73,16 @@ func (r *Runner) Burst() (Burst, error) {
 	r.seq++
 	p := r.plan()
 	b := Burst{Seq: r.seq, N: p.n, Moment: p.moment}
-	if _, err := os.Stat(r.cfg.LockPath); err == nil {
-		b.StaleLockAtStart = true
+	held, err := r.lockHeld()
+	if err != nil {
+		return b, fmt.Errorf("burst %d: look at the lock: %w", r.seq, err)
 	}
+	b.StaleLockAtStart = held
 	c, err := r.cfg.Provider.NewFamily()
 	if err != nil {
 		return b, fmt.Errorf("burst %d: new token family: %w", r.seq, err)
 	}
-	if err := creds.NewFileStore(r.cfg.CredPath).Save(c); err != nil {
+	if err := r.store().Save(c); err != nil {
 		return b, fmt.Errorf("burst %d: store credential: %w", r.seq, err)
 	}
 	callers, err := r.start(p)
@@ -115,6 +126,23 @@ func (r *Runner) Burst() (Burst, error) {
 	}
 	r.judge(&b, callers)
 	return b, nil
+}
+
+// store is the callers' credential store.
+func (r *Runner) store() creds.Store {
+	if r.cfg.Store != nil {
+		return r.cfg.Store
+	}
+	return creds.NewFileStore(r.cfg.CredPath)
+}
+
+// lockHeld reports whether the credential's lock is held now (by a live caller or a dead one).
+func (r *Runner) lockHeld() (bool, error) {
+	if r.cfg.LockHeld != nil {
+		return r.cfg.LockHeld()
+	}
+	_, err := os.Stat(r.cfg.LockPath)
+	return err == nil, nil
 }
 
 // start starts the burst's callers as close together as exec allows.

@@ -50,6 +50,16 @@ type Config struct {
 	Env      []string // environment of every caller (TOKCTL_TORTURE_* are added)
 	CredPath string   // the credential file the callers share
 	LockPath string   // its lock file
+	// Store, when not nil, is where the callers' credential lives instead of CredPath (e.g. a
+	// Redis store shared by a fleet): the harness stores each burst's new login there and reads
+	// the result back through it. CredPath is then unused, and no temporary files are counted.
+	Store creds.Store
+	// LockHeld, when not nil, reports whether the credential's lock is held (a Redis lock key
+	// whose lease has not run out) instead of a look for the file at LockPath.
+	LockHeld func() (bool, error)
+	// Moments are the kill moments bursts pick from (default Moments, the file store's; a
+	// store without temporary files uses StoreMoments).
+	Moments  []string
 	Provider Provider
 	MinN     int           // fewest callers per burst (8)
 	MaxN     int           // most callers per burst (200)
@@ -77,6 +87,9 @@ func New(cfg Config) (*Runner, error) {
 	cfg.MaxN = max(cfg.MaxN, cfg.MinN)
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 2 * time.Minute
+	}
+	if len(cfg.Moments) == 0 {
+		cfg.Moments = Moments
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -62,7 +61,7 @@ func (r *Runner) judge(b *Burst, callers []*caller) {
 		b.Broken = append(b.Broken, "provider counts: "+err.Error())
 	}
 	b.Counts = cnt
-	stored, err := creds.NewFileStore(r.cfg.CredPath).Load()
+	stored, err := r.store().Load()
 	if err != nil {
 		var ce *creds.CorruptError
 		if errors.As(err, &ce) {
@@ -70,7 +69,7 @@ func (r *Runner) judge(b *Burst, callers []*caller) {
 		} else {
 			b.Corrupt = err.Error()
 		}
-		b.Broken = append(b.Broken, "credential file unreadable: "+b.Corrupt)
+		b.Broken = append(b.Broken, "credential unreadable: "+b.Corrupt)
 	} else if ok, err := r.cfg.Provider.Active(stored.RefreshToken); err != nil {
 		b.Broken = append(b.Broken, "provider active check: "+err.Error())
 	} else {
@@ -92,10 +91,9 @@ func (r *Runner) judge(b *Burst, callers []*caller) {
 		if len(c.phases) > 0 {
 			last = c.phases[len(c.phases)-1]
 		}
-		for _, ph := range c.phases {
-			if ph == "save-renamed" {
-				saved++
-			}
+		// The file store reports save-renamed then saved, Redis saved alone: one save each.
+		if slices.Contains(c.phases, "save-renamed") || slices.Contains(c.phases, "saved") {
+			saved++
 		}
 		if c.killed {
 			b.Killed++
@@ -131,8 +129,10 @@ func (r *Runner) judge(b *Burst, callers []*caller) {
 			}
 		}
 	}
-	if _, err := os.Stat(r.cfg.LockPath); err == nil {
-		b.StaleLockAtEnd = true
+	if held, err := r.lockHeld(); err != nil {
+		b.Broken = append(b.Broken, "look at the lock: "+err.Error())
+	} else {
+		b.StaleLockAtEnd = held
 	}
 	b.TempFilesLeft = r.newTempFiles()
 
@@ -159,6 +159,9 @@ func (r *Runner) judge(b *Burst, callers []*caller) {
 // newTempFiles counts temporary files a killed save left in the credential directory since
 // the last call. tokctl does not sweep them; neither does the harness.
 func (r *Runner) newTempFiles() int {
+	if r.cfg.Store != nil {
+		return 0
+	}
 	m, _ := filepath.Glob(filepath.Join(filepath.Dir(r.cfg.CredPath), "."+filepath.Base(r.cfg.CredPath)+".tmp*"))
 	n := len(m) - r.temps
 	r.temps = len(m)

@@ -85,8 +85,11 @@ func (s *Summary) OK() bool { return s.BrokenBursts == 0 && s.Bursts > 0 }
 // Header describes a run for the report.
 type Header struct {
 	Title, Command, Date, Machine, Binary, Provider string
-	Took                                            time.Duration
-	Partial                                         string // e.g. "412 of 2000 bursts so far"; "" when done
+	// Store describes the credential store when it is not a file (e.g. "Redis …"); "" for the
+	// file store.
+	Store   string
+	Took    time.Duration
+	Partial string // e.g. "412 of 2000 bursts so far"; "" when done
 }
 
 // Markdown writes the summary table.
@@ -95,8 +98,16 @@ func (s *Summary) Markdown(w io.Writer, h Header) {
 	if h.Partial != "" {
 		fmt.Fprintf(w, "**In progress: %s.**\n\n", h.Partial)
 	}
-	fmt.Fprintf(w, "- Command: `%s`\n- Date: %s (took %s)\n- Machine: %s\n- tokctl: %s\n- Provider: %s\n\n",
+	fmt.Fprintf(w, "- Command: `%s`\n- Date: %s (took %s)\n- Machine: %s\n- tokctl: %s\n- Provider: %s\n",
 		h.Command, h.Date, h.Took.Round(time.Second), h.Machine, h.Binary, h.Provider)
+	if h.Store != "" {
+		fmt.Fprintf(w, "- Store: %s\n", h.Store)
+	}
+	fmt.Fprintln(w)
+	credential, saveEnd := "credential file", "the rename"
+	if h.Store != "" {
+		credential, saveEnd = "credential", "the save"
+	}
 	killedCallers := fmt.Sprintf("%d callers killed", s.Kills)
 	fmt.Fprintf(w, "| figure | value | must be | ok? |\n|---|---|---|---|\n")
 	row := func(what, got, want string, ok bool) {
@@ -118,24 +129,30 @@ func (s *Summary) Markdown(w io.Writer, h Header) {
 	row("refresh tokens presented twice, bursts with kills (request dropped unprocessed with its killed sender, then sent by the next holder)", strconv.Itoa(s.PresentedTwiceKilled), "", true)
 	row("rotated refresh tokens presented again (provider's reuse detection), not caused by an accepted loss", strconv.Itoa(s.ReuseUnexplained), "0", s.ReuseUnexplained == 0)
 	row("callers not killed that failed, or printed a token other than the stored one or one the provider no longer honours", strconv.Itoa(s.Failed), "0", s.Failed == 0)
-	row("credential file unreadable after a burst", strconv.Itoa(s.Corrupt), "0", s.Corrupt == 0)
+	row(credential+" unreadable after a burst", strconv.Itoa(s.Corrupt), "0", s.Corrupt == 0)
 	row("bursts hung", strconv.Itoa(s.Hung), "0", s.Hung == 0)
 	row("refresh token lost, no kill between rotation and save", strconv.Itoa(s.Unexplained), "0", s.Unexplained == 0)
 	acc := 0
 	for _, n := range s.Accepted {
 		acc += n
 	}
-	row("refresh token lost by a kill between the provider's rotation and the rename (accepted)", fmt.Sprintf("%d burst(s)%s", acc, windowsOf(s.Accepted)), "", true)
+	row("refresh token lost by a kill between the provider's rotation and "+saveEnd+" (accepted)", fmt.Sprintf("%d burst(s)%s", acc, windowsOf(s.Accepted)), "", true)
 	row("callers answered \"login required\" (exit 3) after an accepted loss", strconv.Itoa(s.LoginRequired), "", true)
-	row("stale lock left by a killed holder at burst end", strconv.Itoa(s.StaleEnd), "", true)
+	if h.Store != "" {
+		row("lock still held by a killed holder at burst end (its lease not yet run out)", strconv.Itoa(s.StaleEnd), "", true)
+	} else {
+		row("stale lock left by a killed holder at burst end", strconv.Itoa(s.StaleEnd), "", true)
+	}
 	row("bursts that began on a stale lock / of those broken", fmt.Sprintf("%d / %d", s.StaleStart, s.StaleStartBroken), "x / 0", s.StaleStartBroken == 0)
-	row("temporary files left by killed saves (not swept)", strconv.Itoa(s.TempFiles), "", true)
+	if h.Store == "" {
+		row("temporary files left by killed saves (not swept)", strconv.Itoa(s.TempFiles), "", true)
+	}
 	row("bursts that broke the promise", strconv.Itoa(s.BrokenBursts), "0", s.BrokenBursts == 0)
 
 	if len(s.KillsAt) > 0 {
 		fmt.Fprintf(w, "\nKills by planned moment → last phase the victim reached (\"waiting\": it never held the lock):\n\n")
 		fmt.Fprintf(w, "| moment | kills | last phase reached |\n|---|---|---|\n")
-		for _, m := range Moments {
+		for _, m := range allMoments {
 			at := s.KillsAt[m]
 			if at == nil {
 				continue
