@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tokctl/tokctl/eventlog"
+	"github.com/tokctl/tokctl/oauthtest"
+)
+
+// The expired burst: 8 hosts × 25 callers on the Redis store vs 200 callers on one host's file
+// store, the provider adding 50 ms to each token request (as bench's scenario 3).
+const (
+	burstHosts   = 8
+	burstPerHost = 25
+	burstLatency = 50 * time.Millisecond
+)
+
+// burstSide is what one side of a pair did.
+type burstSide struct {
+	wall                time.Duration
+	calls, refreshes    int
+	presentedTwice      int
+	failed, wrong, dist int
+	crossHostWaits      int // lock_wait records whose holder was on another host (Redis side)
+	waits               int // lock_wait records
+	firstErr            string
+}
+
+// expiredBurst is scenario b.
+func (f *fleet) expiredBurst() error {
+	srv := oauthtest.NewServer(oauthtest.Options{Latency: burstLatency})
+	defer srv.Close()
+	var hosts []*home
+	for i := range burstHosts {
+		h, err := f.newHome(fmt.Sprintf("burst-host-%d", i+1), srv.TokenURL(), f.redisURL(""))
+		if err != nil {
+			return err
+		}
+		hosts = append(hosts, h)
+	}
+	fileHome, err := f.newHome("burst-file", srv.TokenURL(), "")
+	if err != nil {
+		return err
+	}
+	n := burstHosts * burstPerHost
+
+	redisSide := func() (burstSide, error) {
+		if _, err := hosts[0].put(srv, -time.Minute); err != nil {
+			return burstSide{}, err
+		}
+		for _, h := range hosts {
+			os.Remove(filepath.Join(h.dir, eventlog.FileName))
+		}
+		procs := make([]*proc, 0, n)
+		for i := range n { // host by host in turn, so every host's callers are spread over the burst
+			h := i % burstHosts
+			procs = append(procs, f.newProc(fmt.Sprintf("host-%d", h+1), f.tokctl, hosts[h].args()...))
+		}
+		s, err := f.judgeBurst(procs, srv, hosts[0])
+		if err != nil {
+			return s, err
+		}
+		for _, h := range hosts {
+			for _, r := range readEvents(h.dir) {
+				if r.Kind == "lock_wait" {
+					s.waits++
+					if r.HolderHost != "" && r.HolderHost != r.Host {
+						s.crossHostWaits++
+					}
+				}
+			}
+		}
+		return s, nil
+	}
+	fileSide := func() (burstSide, error) {
+		if _, err := fileHome.put(srv, -time.Minute); err != nil {
+			return burstSide{}, err
+		}
+		procs := make([]*proc, 0, n)
+		for range n { // the same wrapper as the Redis side, one hostname: one host
+			procs = append(procs, f.newProc("host-1", f.tokctl, fileHome.args()...))
+		}
+		return f.judgeBurst(procs, srv, fileHome)
+	}
+
+	var p pairs
+	var rs, fs []burstSide
+	for i := range f.n.burstWarm + f.n.burstPairs {
+		var r, fl burstSide
+		var err error
+		if i%2 == 0 {
+			if r, err = redisSide(); err == nil {
+				fl, err = fileSide()
+			}
+		} else {
+			if fl, err = fileSide(); err == nil {
+				r, err = redisSide()
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("expired burst: %w", err)
+		}
+		if i < f.n.burstWarm {
+			continue
+		}
+		p.add(r.wall, fl.wall)
+		rs, fs = append(rs, r), append(fs, fl)
+	}
+	o := &f.out
+	pick := func(ss []burstSide, g func(burstSide) int) []int {
+		var out []int
+		for _, s := range ss {
+			out = append(out, g(s))
+		}
+		return out
+	}
+	for _, side := range []struct {
+		name string
+		ss   []burstSide
+	}{{"Redis, 8 hosts", rs}, {"file, 1 host", fs}} {
+		o.checkAll("b. expired burst ("+side.name+"): token-endpoint calls per burst", pick(side.ss, func(s burstSide) int { return s.calls }), 1)
+		o.checkAll("b. expired burst ("+side.name+"): refreshes performed per burst", pick(side.ss, func(s burstSide) int { return s.refreshes }), 1)
+		o.checkAll("b. expired burst ("+side.name+"): refresh tokens presented twice", pick(side.ss, func(s burstSide) int { return s.presentedTwice }), 0)
+		o.checkAll("b. expired burst ("+side.name+"): failed callers (exit ≠ 0 or stderr)", pick(side.ss, func(s burstSide) int { return s.failed }), 0)
+		o.checkAll("b. expired burst ("+side.name+"): callers printing another token than the stored one", pick(side.ss, func(s burstSide) int { return s.wrong }), 0)
+		o.checkAll("b. expired burst ("+side.name+"): distinct tokens printed", pick(side.ss, func(s burstSide) int { return s.dist }), 1)
+		for _, s := range side.ss {
+			if s.firstErr != "" {
+				o.notef("b. expired burst (%s): first failure: %s", side.name, s.firstErr)
+				break
+			}
+		}
+	}
+	d := p.diffs()
+	o.rows = append(o.rows, row{
+		scenario: fmt.Sprintf("b. expired burst: %d `tokctl token` on %d hosts × %d (Redis) vs %d on one host's file store, provider latency %s, burst wall (%s)", n, burstHosts, burstPerHost, n, burstLatency, plural(len(p.a), "pair")),
+		measured: "Redis " + p.a.medP90(),
+		baseline: "file " + p.b.medP90(),
+		ratio:    fmt.Sprintf("difference %s (p90 %s); %s", ms(d.median()), ms(d.pct(90)), p.ratioText()),
+	})
+	var waits, cross []int
+	for _, s := range rs {
+		waits, cross = append(waits, s.waits), append(cross, s.crossHostWaits)
+	}
+	o.notef("b. expired burst: each burst stores a new login whose access token expired a minute ago, then starts all %d processes as fast as exec allows (Redis side: host-1, host-2, … host-8, host-1, … in turn); wall = just before the first start to the last process reaped. Both sides run tokctl under the same `unshare -u sh -c …` wrapper (the file side with one hostname), so the wrapper's cost is on both sides and the difference is the store's; %s discarded.",
+		n, plural(f.n.burstWarm, "warm-up pair"))
+	o.notef("b. expired burst, Redis side: lock_wait records in the 8 hosts' event logs per burst %s; of those, waits for a holder on another host %s (the holder's host is read from the lock's owner record in Redis: the hosts were distinct).",
+		compact(itoaAll(waits)), compact(itoaAll(cross)))
+	return nil
+}
+
+// judgeBurst runs procs and says what the callers and the provider did; want's store is read
+// back after the burst.
+func (f *fleet) judgeBurst(procs []*proc, srv *oauthtest.Server, h *home) (burstSide, error) {
+	wall, res, err := burst(procs)
+	if err != nil {
+		return burstSide{}, err
+	}
+	st := srv.Stats()
+	stored, err := h.store.Load()
+	if err != nil {
+		return burstSide{}, fmt.Errorf("read the credential back: %w", err)
+	}
+	t := tallyTokens(res, stored.AccessToken)
+	return burstSide{wall: wall, calls: st.TokenRequests, refreshes: st.Refreshes, presentedTwice: st.PresentedTwice,
+		failed: t.failed, wrong: t.wrong, dist: t.distinct, firstErr: t.firstErr}, nil
+}
+
+// readEvents returns the records of a home's event log.
+func readEvents(dir string) []eventlog.Record {
+	fh, err := os.Open(filepath.Join(dir, eventlog.FileName))
+	if err != nil {
+		return nil
+	}
+	defer fh.Close()
+	var out []eventlog.Record
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		var r eventlog.Record
+		if json.Unmarshal(sc.Bytes(), &r) == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func itoaAll(xs []int) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprint(x)
+	}
+	return out
+}
