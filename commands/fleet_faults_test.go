@@ -5,6 +5,8 @@ package commands_test
 // mid-refresh, the connection cut or partitioned mid-refresh, Redis restarted mid-burst.
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -80,11 +82,28 @@ func TestFleetKilledHolderLeaseHandoff(t *testing.T) {
 	if wr.code != 0 || wr.stderr != "" || stored == nil || wr.token() != stored.AccessToken {
 		t.Fatalf("the waiter: exit %d, stderr %q; want exit 0 and the stored token", wr.code, wr.stderr)
 	}
-	if reached.Before(leaseEnd.Add(-25 * time.Millisecond)) {
-		t.Fatalf("the waiter's refresh reached the provider %s before the dead holder's lease ran out: it broke a live lease", ms(leaseEnd.Sub(reached)))
+	// The waiter's own account (its event log): when it had the lock, when its request left.
+	var acquired, sent time.Time
+	for _, e := range b.events() {
+		switch {
+		case e.Kind == "lock_wait" && e.Outcome == "acquired" && e.HolderPID == hr.pid:
+			acquired = e.Time
+		case e.Kind == "refresh" && e.Outcome == "success":
+			sent = e.Time.Add(-time.Duration(e.DurationMS * float64(time.Millisecond)))
+		}
 	}
-	if bound := fleetLease + 600*time.Millisecond; handoff > bound {
-		t.Fatalf("handoff (kill → the waiter's refresh at the provider) took %s, want ≤ lease + 600 ms = %s", ms(handoff), ms(bound))
+	if acquired.IsZero() || sent.IsZero() {
+		t.Fatalf("the waiter's event log has no lock_wait acquired from the killed holder (pid %d) and refresh: %+v", hr.pid, b.events())
+	}
+	figures := fmt.Sprintf("lease %s; lock PTTL at the kill %d ms; kill → the waiter has the lock %s (PTTL + %s), → its request leaves %s, → reaches the provider %s (PTTL + %s); waiter done %s after the kill; load average %s",
+		fleetLease, pttl, ms(acquired.Sub(killed)), ms(acquired.Sub(leaseEnd)), ms(sent.Sub(killed)), ms(handoff), ms(reached.Sub(leaseEnd)), ms(wr.end.Sub(killed)), loadAverage())
+	if reached.Before(leaseEnd.Add(-25 * time.Millisecond)) {
+		t.Fatalf("the waiter's refresh reached the provider %s before the dead holder's lease ran out: it broke a live lease (%s)", ms(leaseEnd.Sub(reached)), figures)
+	}
+	// A dead holder blocks the fleet for what is left of its lease, plus a waiter's poll
+	// (≤ 250 ms) and its own lock, re-read, renewal and request.
+	if bound := fleetLease + time.Second; handoff > bound {
+		t.Fatalf("handoff (kill → the waiter's refresh at the provider) took %s, want ≤ lease + 1 s = %s (%s)", ms(handoff), ms(bound), figures)
 	}
 	if st.TokenRequests != 2 || st.Refreshes != 1 || st.PresentedTwice != 1 || st.ReuseDetected != 0 || st.FamiliesRevoked != 0 {
 		t.Fatalf("provider: %+v; want 2 token requests (the killed holder's, dropped unprocessed, and the waiter's), 1 refresh, the old refresh token presented twice, no reuse detected, no family revoked", st)
@@ -95,20 +114,10 @@ func TestFleetKilledHolderLeaseHandoff(t *testing.T) {
 	if v, _ := r.Do("EXISTS", fleetLockKey); v != int64(0) {
 		t.Fatal("the waiter did not release the lock")
 	}
-	waited := false
-	for _, e := range b.events() {
-		if e.Kind == "lock_wait" && e.Outcome == "acquired" && e.HolderPID == hr.pid {
-			waited = true
-		}
-	}
-	if !waited {
-		t.Fatalf("the waiter's event log has no lock_wait acquired from the killed holder (pid %d): %+v", hr.pid, b.events())
-	}
 	if got := strings.TrimSpace(c.must("token", "--profile", "work")); got != stored.AccessToken {
 		t.Fatal("a third host does not get the stored token")
 	}
-	fleetLogf(t, "killed holder: lease %s; lock PTTL at the kill %d ms; handoff (kill → the waiter's refresh at the provider) %s = PTTL + %s; waiter done %s after the kill",
-		fleetLease, pttl, ms(handoff), ms(reached.Sub(leaseEnd)), ms(wr.end.Sub(killed)))
+	fleetLogf(t, "killed holder: %s", figures)
 	fleetLogf(t, "killed holder: provider %d token requests, %d refresh, %d presented twice (the dead holder's request was dropped unprocessed; the waiter re-sent its refresh token), %d reuse detected, %d families revoked; family alive; waiter exit %d, holder exit %d (SIGKILL)",
 		st.TokenRequests, st.Refreshes, st.PresentedTwice, st.ReuseDetected, st.FamiliesRevoked, wr.code, hr.code)
 }
@@ -191,18 +200,28 @@ func TestFleetConnectionCutMidRefresh(t *testing.T) {
 
 func partitionMidRefresh(t *testing.T, newLogin bool) {
 	f := newPartitionFixture(t)
-	f.srv.Inject(oauthtest.Fault{Kind: oauthtest.Slow, Delay: 300 * time.Millisecond})
+	// The provider answers after 500 ms: before the holder's first renewal (lease/3), so its
+	// fenced save is the next command on its connection, sent into the partition and waiting
+	// there for its reply until the 3 s I/O timeout — long after the 2 s lease has run out.
+	f.srv.Inject(oauthtest.Fault{Kind: oauthtest.Slow, Delay: 500 * time.Millisecond})
 	holder := f.a.start("", nil, "token", "--profile", "work")
 	waitFor(t, func() bool { return f.srv.Stats().TokenRequests == 1 })
 	f.proxy.Block()
 	blocked := time.Now()
 	waitFor(t, func() bool { return f.srv.Stats().Refreshes == 1 }) // rotated: the answer is on its way to A
 	rotated := time.Now()
+	want := storedCredential(t, f.r.Do)
+	var login *fleetProc
+	if newLogin { // a new login on B, started now: it waits for the lock, taking it when A's lease runs out
+		path, _ := f.b.freshResponse(f.srv, time.Hour)
+		login = f.b.start("", nil, "import", "--profile", "work", path)
+	}
 	waitFor(t, func() bool { v, err := f.r.Do("EXISTS", fleetLockKey); return err == nil && v == int64(0) })
 	expired := time.Now()
-	want := storedCredential(t, f.r.Do)
 	if newLogin {
-		f.b.importFresh(f.srv, time.Hour)
+		if run := login.wait(); run.code != 0 {
+			t.Fatalf("the new login during the partition: exit %d\n%s", run.code, run.stderr)
+		}
 		want = storedCredential(t, f.r.Do)
 		f.audit.redisValues(f.r.Do)
 	}
@@ -354,4 +373,14 @@ func TestFleetRedisRestartDuringBurst(t *testing.T) {
 	fleetLogf(t, "redis restart mid-burst: down %s (kill → answering again), %d callers (24 in the burst, 6 started while down): %d printed the stored token, %d exit 5 with the unreachable hint, 0 other; provider %d token request, %d refresh, %d presented twice, %d reuse; credential survived (version %s → %s), family alive",
 		ms(up.Sub(killed)), len(runs), ok, unavailable, st.TokenRequests, st.Refreshes, st.PresentedTwice, st.ReuseDetected, version, got)
 	fleetLogf(t, "redis restart mid-burst: the last exit 5 came %s after the kill; a waiter whose connection breaks gives up at once (no retry within --lock-timeout on a plain server); the message:\n%s", ms(lastFail), message)
+}
+
+// loadAverage is the machine's 1-minute load average, for figures measured under load.
+func loadAverage() string {
+	data, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }

@@ -65,6 +65,15 @@ func (h *fleetHost) must(args ...string) string {
 // (negative: expired) and returns its access token.
 func (h *fleetHost) importFresh(srv *oauthtest.Server, ttl time.Duration) string {
 	h.t.Helper()
+	path, resp := h.freshResponse(srv, ttl)
+	h.must("import", "--profile", "work", path)
+	return resp.AccessToken
+}
+
+// freshResponse writes a new token family's response (as importFresh imports it) to a file and
+// returns its path and the response.
+func (h *fleetHost) freshResponse(srv *oauthtest.Server, ttl time.Duration) (string, oauthtest.TokenResponse) {
+	h.t.Helper()
 	resp := srv.Issue("openid offline_access", ttl)
 	data, _ := json.Marshal(map[string]any{"access_token": resp.AccessToken, "token_type": "Bearer",
 		"refresh_token": resp.RefreshToken, "expires_in": int64(ttl / time.Second)})
@@ -72,8 +81,7 @@ func (h *fleetHost) importFresh(srv *oauthtest.Server, ttl time.Duration) string
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		h.t.Fatal(err)
 	}
-	h.must("import", "--profile", "work", path)
-	return resp.AccessToken
+	return path, resp
 }
 
 // noLocalFiles checks that a Redis profile left nothing in the home but its profile (and the
