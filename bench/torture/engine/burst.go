@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -64,8 +65,10 @@ type caller struct {
 	cmd            *exec.Cmd
 	stdout, stderr bytes.Buffer
 	code           int
-	killed         bool     // ended by SIGKILL (its own or ours)
-	phases         []string // phases it reported, in order
+	killed         bool // ended by SIGKILL (its own or ours)
+	started        time.Time
+	took           time.Duration // start to exit
+	phases         []string      // phases it reported, in order
 }
 
 // Burst runs the next burst and judges it. An error means the harness itself failed.
@@ -103,8 +106,19 @@ func (r *Runner) Burst() (Burst, error) {
 		}()
 	}
 	began := time.Now()
-	for _, c := range callers {
-		err := c.cmd.Wait()
+	errs := make([]error, len(callers))
+	var wg sync.WaitGroup
+	for i, c := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.cmd.Wait()
+			c.took = time.Since(c.started)
+		}()
+	}
+	wg.Wait()
+	for i, c := range callers {
+		err := errs[i]
 		var ee *exec.ExitError
 		switch {
 		case err == nil:
@@ -168,6 +182,7 @@ func (r *Runner) start(p plan) ([]*caller, error) {
 		callers[i] = c
 	}
 	for i, c := range callers {
+		c.started = time.Now()
 		if err := c.cmd.Start(); err != nil {
 			for _, s := range callers[:i] {
 				s.cmd.Process.Kill()

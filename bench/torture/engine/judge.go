@@ -123,7 +123,11 @@ func (r *Runner) judge(b *Burst, callers []*caller) {
 		}
 		b.Failed++
 		if b.FirstErr == "" {
-			b.FirstErr = fmt.Sprintf("exit %d: %s", c.code, firstLine(c.stderr.String()))
+			last := "waiting"
+			if len(c.phases) > 0 {
+				last = c.phases[len(c.phases)-1]
+			}
+			b.FirstErr = fmt.Sprintf("exit %d after %s, last phase %s: %s", c.code, c.took.Round(time.Millisecond), last, firstLine(c.stderr.String()))
 			if c.code == 0 {
 				b.FirstErr = "exit 0 but printed a token that is not the stored, live one"
 			}
