@@ -134,12 +134,12 @@ type partitionFixture struct {
 	version string // and its version
 }
 
-func newPartitionFixture(t *testing.T) *partitionFixture {
+func newPartitionFixture(t *testing.T, tags string) *partitionFixture {
 	t.Helper()
 	f := &partitionFixture{r: newTestRedis(t, randomPassword())}
 	f.audit = newFleetAudit(t, f.r.Password)
 	f.proxy = redistest.NewProxy(t, f.r.Addr)
-	bin := tokctlBinary(t, "")
+	bin := tokctlBinary(t, tags)
 	f.srv = oauthtest.NewServer(oauthtest.Options{})
 	t.Cleanup(f.srv.Close)
 	lease := "?lease=" + fleetLease.String()
@@ -168,7 +168,7 @@ func newPartitionFixture(t *testing.T) *partitionFixture {
 //     request in all.
 func TestFleetConnectionCutMidRefresh(t *testing.T) {
 	t.Run("cut", func(t *testing.T) {
-		f := newPartitionFixture(t)
+		f := newPartitionFixture(t, "")
 		f.srv.Inject(oauthtest.Fault{Kind: oauthtest.Slow, Delay: 500 * time.Millisecond})
 		holder := f.a.start("", nil, "token", "--profile", "work")
 		waitFor(t, func() bool { return f.srv.Stats().TokenRequests == 1 })
@@ -194,12 +194,15 @@ func TestFleetConnectionCutMidRefresh(t *testing.T) {
 		if newLogin {
 			name = "partition-then-login"
 		}
-		t.Run(name, func(t *testing.T) { partitionMidRefresh(t, newLogin) })
+		t.Run(name, func(t *testing.T) { partitionMidRefresh(t, newLogin, "") })
 	}
+	// Teeth: built without the lock and the fence, the same partition lets the holder's late
+	// save land over the login stored meanwhile.
+	t.Run("partition-then-login-without-fence", func(t *testing.T) { partitionMidRefresh(t, true, "tokctl_nolock") })
 }
 
-func partitionMidRefresh(t *testing.T, newLogin bool) {
-	f := newPartitionFixture(t)
+func partitionMidRefresh(t *testing.T, newLogin bool, tags string) {
+	f := newPartitionFixture(t, tags)
 	// The provider answers after 500 ms: before the holder's first renewal (lease/3), so its
 	// fenced save is the next command on its connection, sent into the partition and waiting
 	// there for its reply until the 3 s I/O timeout — long after the 2 s lease has run out.
@@ -229,7 +232,7 @@ func partitionMidRefresh(t *testing.T, newLogin bool) {
 	if _, err := f.r.Do("CONFIG", "RESETSTAT"); err != nil {
 		t.Fatal(err)
 	}
-	if holder.cmd.ProcessState != nil {
+	if !alive(holder.run.pid) {
 		t.Fatal("the holder ended before the partition healed")
 	}
 	f.proxy.Unblock()
@@ -239,6 +242,14 @@ func partitionMidRefresh(t *testing.T, newLogin bool) {
 	stats := commandStats(t, f.r)
 	stored := storedCredential(t, f.r.Do)
 	st := f.srv.Stats()
+	if tags != "" {
+		if stored == nil || stored.AccessToken == want.AccessToken {
+			t.Fatalf("built without the fence, the partitioned holder's late save did not land (exit %d): the partition test cannot tell a fenced save from an unfenced one\n%s", hr.code, hr.stderr)
+		}
+		fleetLogf(t, "partition without the fence (-tags tokctl_nolock; as expected, broken): the holder's late save landed when the partition healed and overwrote the login stored meanwhile; holder exit %d %s after healing, printed the token now stored: %v; Redis ran %v after healing",
+			hr.code, ms(hr.end.Sub(healed)), hr.token() == stored.AccessToken, stats)
+		return
+	}
 
 	if hr.code != 5 || hr.stdout != "" {
 		t.Fatalf("the partitioned holder: exit %d, stdout %q; want exit 5 and no token\n%s", hr.code, hr.stdout, hr.stderr)
@@ -383,4 +394,14 @@ func loadAverage() string {
 		return "?"
 	}
 	return f[0]
+}
+
+// alive reports whether process pid is running (not gone, not a zombie).
+func alive(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(data), ") ")
+	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
 }
