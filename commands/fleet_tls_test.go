@@ -17,7 +17,8 @@ import (
 // without a CA file (the system's roots) and with a CA file of the wrong CA, "tokctl token"
 // exits 1 with the --store-ca-file hint; with the right CA but a wrong password, exit 1 with
 // the password hint (over TLS); a rediss:// URL aimed at a plain-text Redis exits 1 quickly with
-// the TLS hint; with the right CA and password, a burst on two hosts refreshes once.
+// the TLS hint; with the right CA and password (host A's in TOKCTL_REDIS_PASSWORD, host B's in a
+// 0600 file), a burst on two hosts refreshes once.
 func TestFleetTLSStore(t *testing.T) {
 	pw := randomPassword()
 	s := redistest.NewServer(t, redistest.Options{TLS: true, Password: pw})
@@ -51,7 +52,13 @@ func TestFleetTLSStore(t *testing.T) {
 	a.must("profile", "set", "work", "--store-ca-file", wrongCA)
 	refused("a CA file of another CA", token(a), "TLS: tls: failed to verify certificate", caHint)
 	a.must("profile", "set", "work", "--store-ca-file", s.CAFile())
-	b.must("profile", "set", "work", "--store-ca-file", s.CAFile())
+	// Host B reads the password from a 0600 file, not from the environment.
+	pwFile := filepath.Join(t.TempDir(), "redis-password")
+	if err := os.WriteFile(pwFile, []byte(pw+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.env = append(b.env, "TOKCTL_REDIS_PASSWORD=")
+	b.must("profile", "set", "work", "--store-ca-file", s.CAFile(), "--store-password-file", pwFile)
 
 	right := a.env
 	a.env = append(append([]string(nil), right...), "TOKCTL_REDIS_PASSWORD=wrong-password-for-tls")
@@ -67,9 +74,6 @@ func TestFleetTLSStore(t *testing.T) {
 	}
 
 	// The right CA and password: the fleet works over TLS.
-	if _, err := os.Stat(s.CAFile()); err != nil {
-		t.Fatal(err)
-	}
 	a.importFresh(srv, -time.Minute)
 	audit.redisValues(r.Do)
 	srv.ResetStats()
