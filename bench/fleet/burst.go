@@ -22,7 +22,7 @@ const (
 
 // burstSide is what one side of a pair did.
 type burstSide struct {
-	wall                time.Duration
+	wall, spawn         time.Duration
 	calls, refreshes    int
 	presentedTwice      int
 	failed, wrong, dist int
@@ -56,12 +56,16 @@ func (f *fleet) expiredBurst() error {
 		for _, h := range hosts {
 			os.Remove(filepath.Join(h.dir, eventlog.FileName))
 		}
-		procs := make([]*proc, 0, n)
-		for i := range n { // host by host in turn, so every host's callers are spread over the burst
-			h := i % burstHosts
-			procs = append(procs, f.newProc(fmt.Sprintf("host-%d", h+1), f.tokctl, hosts[h].args()...))
+		gateR, gateW, err := os.Pipe()
+		if err != nil {
+			return burstSide{}, err
 		}
-		s, err := f.judgeBurst(procs, srv, hosts[0])
+		procs := make([]*proc, 0, n)
+		for i := range n { // host by host in turn
+			h := i % burstHosts
+			procs = append(procs, f.newGatedProc(fmt.Sprintf("host-%d", h+1), gateR, f.tokctl, hosts[h].args()...))
+		}
+		s, err := f.judgeBurst(procs, gateR, gateW, srv, hosts[0])
 		if err != nil {
 			return s, err
 		}
@@ -81,11 +85,15 @@ func (f *fleet) expiredBurst() error {
 		if _, err := fileHome.put(srv, -time.Minute); err != nil {
 			return burstSide{}, err
 		}
+		gateR, gateW, err := os.Pipe()
+		if err != nil {
+			return burstSide{}, err
+		}
 		procs := make([]*proc, 0, n)
 		for range n { // the same wrapper as the Redis side, one hostname: one host
-			procs = append(procs, f.newProc("host-1", f.tokctl, fileHome.args()...))
+			procs = append(procs, f.newGatedProc("host-1", gateR, f.tokctl, fileHome.args()...))
 		}
-		return f.judgeBurst(procs, srv, fileHome)
+		return f.judgeBurst(procs, gateR, gateW, srv, fileHome)
 	}
 
 	var p pairs
@@ -138,7 +146,7 @@ func (f *fleet) expiredBurst() error {
 	}
 	d := p.diffs()
 	o.rows = append(o.rows, row{
-		scenario: fmt.Sprintf("b. expired burst: %d `tokctl token` on %d hosts × %d (Redis) vs %d on one host's file store, provider latency %s, burst wall (%s)", n, burstHosts, burstPerHost, n, burstLatency, plural(len(p.a), "pair")),
+		scenario: fmt.Sprintf("b. expired burst: %d `tokctl token` on %d hosts × %d (Redis) vs %d on one host's file store, released together by a start gate, provider latency %s, burst wall (%s)", n, burstHosts, burstPerHost, n, burstLatency, plural(len(p.a), "pair")),
 		measured: "Redis " + p.a.medP90(),
 		baseline: "file " + p.b.medP90(),
 		ratio:    fmt.Sprintf("difference %s (p90 %s); %s", ms(d.median()), ms(d.pct(90)), p.ratioText()),
@@ -147,8 +155,12 @@ func (f *fleet) expiredBurst() error {
 	for _, s := range rs {
 		waits, cross = append(waits, s.waits), append(cross, s.crossHostWaits)
 	}
-	o.notef("b. expired burst: each burst stores a new login whose access token expired a minute ago, then starts all %d processes as fast as exec allows (Redis side: host-1, host-2, … host-8, host-1, … in turn); wall = just before the first start to the last process reaped. Both sides run tokctl under the same `unshare -u sh -c …` wrapper (the file side with one hostname), so the wrapper's cost is on both sides and the difference is the store's; %s discarded.",
-		n, plural(f.n.burstWarm, "warm-up pair"))
+	var spawns sample
+	for _, s := range append(append([]burstSide{}, rs...), fs...) {
+		spawns = append(spawns, s.spawn)
+	}
+	o.notef("b. expired burst: each burst stores a new login whose access token expired a minute ago, starts all %d callers behind a start gate (`unshare -u sh -c 'hostname \"$0\" || exit 97; read -r _; exec \"$@\"' host-N tokctl token …`, standard input a pipe; Redis side: host-1, host-2, … host-8, host-1, … in turn; file side: all host-1), then opens the gate: every caller becomes tokctl at once and finds the token expired. Wall = the gate's opening to the last process reaped (starting the %d wrappers before it took %s, p90 %s, not counted). Both sides pay the same wrapper and exec, so the difference is the store's; %s discarded.",
+		n, n, ms(spawns.median()), ms(spawns.pct(90)), plural(f.n.burstWarm, "warm-up pair"))
 	o.notef("b. expired burst, Redis side: lock_wait records in the 8 hosts' event logs per burst %s; of those, waits for a holder on another host %s (the holder's host is read from the lock's owner record in Redis: the hosts were distinct).",
 		compact(itoaAll(waits)), compact(itoaAll(cross)))
 	return nil
@@ -156,8 +168,8 @@ func (f *fleet) expiredBurst() error {
 
 // judgeBurst runs procs and says what the callers and the provider did; want's store is read
 // back after the burst.
-func (f *fleet) judgeBurst(procs []*proc, srv *oauthtest.Server, h *home) (burstSide, error) {
-	wall, res, err := burst(procs)
+func (f *fleet) judgeBurst(procs []*proc, gateR, gateW *os.File, srv *oauthtest.Server, h *home) (burstSide, error) {
+	wall, spawn, res, err := gatedBurst(procs, gateR, gateW)
 	if err != nil {
 		return burstSide{}, err
 	}
@@ -167,7 +179,7 @@ func (f *fleet) judgeBurst(procs []*proc, srv *oauthtest.Server, h *home) (burst
 		return burstSide{}, fmt.Errorf("read the credential back: %w", err)
 	}
 	t := tallyTokens(res, stored.AccessToken)
-	return burstSide{wall: wall, calls: st.TokenRequests, refreshes: st.Refreshes, presentedTwice: st.PresentedTwice,
+	return burstSide{wall: wall, spawn: spawn, calls: st.TokenRequests, refreshes: st.Refreshes, presentedTwice: st.PresentedTwice,
 		failed: t.failed, wrong: t.wrong, dist: t.distinct, firstErr: t.firstErr}, nil
 }
 

@@ -144,7 +144,15 @@ func (f *fleet) linked() error {
 		fmt.Fprintf(&md, "| %s `%s` | %s | %.2f MiB (%d bytes) | %s | %s | %.0f | %s clock, %s, %d packages | %s |\n", r.b.label, r.b.short, linked,
 			float64(r.b.size)/(1<<20), r.b.size, r.s.took.medP90(), ms(r.s.cpu.median()), medianF(r.s.minflt), ms(r.i.total), fmtBytes(r.i.bytes), r.i.pkgs, r.i.redisText())
 	}
-	fmt.Fprintf(&md, "\nHEAD vs %s per pair: wall %s; CPU %s (p90 %s); size %+d bytes (%+.1f %%).\n", old.short, p.ratioText(), times(medianF(cp.ratios())), times(pctF(cp.ratios(), 90)), head.size-old.size, 100*float64(head.size-old.size)/float64(old.size))
+	parent := "?"
+	if out, err := f.git("rev-parse", "--short=7", linkedRedisCommit+"^"); err == nil {
+		parent = strings.TrimSpace(out)
+	}
+	fmt.Fprintf(&md, "\nThe baseline is %s; the parent of %s (the commit that linked the Redis store into the command line) is %s.", old.short, linkedRedisCommit, parent)
+	if parent == old.short && old.short == "afc180a" {
+		fmt.Fprintf(&md, " The last commit before %s that touched the hot path is e190582 (\"build only the command being run\"); between it and afc180a landed 2d17896 (--version names the build), 621795c and afc180a (demo output, README) — `git diff --stat e190582 afc180a`: README.md, commands/demo.go, commands/testdata/script/demo.txtar, main.go, version.go, version_test.go. The demo and README changes do not touch `tokctl token`. 2d17896 does, slightly, and in the baseline's favour: at e190582 main.go called `moduleVersion`, which for an unstamped build (version \"dev\", as these benchmark builds are: no `-X main.version`) ran `debug.ReadBuildInfo` on every invocation; from 2d17896 on, `versionFor` reads the build info only for a command line that may print the version (--version, help, man), never for `tokctl token`. A goreleaser-stamped release returned early in both. So afc180a is the fair baseline; e190582 would have carried that extra work (about 0.1 ms per call by 2d17896's own estimate) and flattered HEAD.", linkedRedisCommit)
+	}
+	fmt.Fprintf(&md, "\n\nHEAD vs %s per pair: wall %s; CPU %s (p90 %s); size %+d bytes (%+.1f %%).\n", old.short, p.ratioText(), times(medianF(cp.ratios())), times(pctF(cp.ratios(), 90)), head.size-old.size, 100*float64(head.size-old.size)/float64(old.size))
 	o.sections = append(o.sections, md.String())
 	return nil
 }

@@ -28,6 +28,11 @@ type result struct {
 // commands/fleet_helpers_test.go simulates hosts.
 const utsScript = `hostname "$0" || exit 97; exec "$@"`
 
+// gatedScript is utsScript behind a start gate: it waits for its standard input (a pipe) to
+// reach EOF before it becomes tokctl, so that every caller of a burst is ready when the gate
+// opens.
+const gatedScript = `hostname "$0" || exit 97; read -r _; exec "$@"`
+
 // childEnv is our environment without TOKCTL_* variables (a developer's own TOKCTL_HOME must
 // not steer the callers), plus extra.
 func childEnv(extra ...string) []string {
@@ -57,6 +62,21 @@ func (f *fleet) newProc(host, bin string, args ...string) *proc {
 		p.cmd = exec.Command(bin, args...)
 	}
 	p.cmd.Env = f.env
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.errOut
+	return p
+}
+
+// newGatedProc is newProc behind the start gate: it becomes tokctl when gate (its standard
+// input) reaches EOF. Without UTS namespaces the gate is kept, only the hostname is not set.
+func (f *fleet) newGatedProc(host string, gate *os.File, bin string, args ...string) *proc {
+	p := &proc{host: host}
+	if f.uts {
+		p.cmd = exec.Command("unshare", append([]string{"-u", "sh", "-c", gatedScript, host, bin}, args...)...)
+	} else {
+		p.cmd = exec.Command("sh", append([]string{"-c", `read -r _; exec "$@"`, host, bin}, args...)...)
+	}
+	p.cmd.Env = f.env
+	p.cmd.Stdin = gate
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.errOut
 	return p
 }
@@ -103,20 +123,26 @@ func (f *fleet) runOne(bin string, env []string, args ...string) (result, error)
 	return r, err
 }
 
-// burst starts every proc as fast as exec allows, then reaps them in order; wall runs from
-// just before the first Start to the last reaped process.
-func burst(procs []*proc) (time.Duration, []result, error) {
-	start := time.Now()
+// gatedBurst starts every proc (made by newGatedProc with gateR as their standard input), then
+// opens the gate by closing gateW; wall runs from the gate's opening to the last reaped
+// process, spawn from the first Start to the gate's opening.
+func gatedBurst(procs []*proc, gateR, gateW *os.File) (wall, spawn time.Duration, res []result, err error) {
+	first := time.Now()
 	for i, p := range procs {
 		if err := p.cmd.Start(); err != nil {
+			gateW.Close()
 			for _, q := range procs[:i] {
 				q.cmd.Process.Kill()
 				q.cmd.Wait()
 			}
-			return 0, nil, fmt.Errorf("start process %d of %d: %w", i+1, len(procs), err)
+			return 0, 0, nil, fmt.Errorf("start process %d of %d: %w", i+1, len(procs), err)
 		}
 	}
-	res := make([]result, len(procs))
+	gateR.Close()
+	start := time.Now()
+	gateW.Close() // every "read" returns at once: the burst starts
+	spawn = start.Sub(first)
+	res = make([]result, len(procs))
 	var firstErr error
 	for i, p := range procs {
 		r, err := p.wait()
@@ -125,7 +151,7 @@ func burst(procs []*proc) (time.Duration, []result, error) {
 		}
 		res[i] = r
 	}
-	return time.Since(start), res, firstErr
+	return time.Since(start), spawn, res, firstErr
 }
 
 // tally is how a set of callers that should all succeed did.
