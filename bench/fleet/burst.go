@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tokctl/tokctl/eventlog"
@@ -23,6 +25,9 @@ const (
 // burstSide is what one side of a pair did.
 type burstSide struct {
 	wall, spawn         time.Duration
+	cpu                 time.Duration // the callers' user+sys CPU time, summed (wrappers included)
+	redisCPU            time.Duration // redis-server's user+sys CPU time during the burst
+	commands            string        // Redis commands per caller (Redis side)
 	calls, refreshes    int
 	presentedTwice      int
 	failed, wrong, dist int
@@ -65,10 +70,19 @@ func (f *fleet) expiredBurst() error {
 			h := i % burstHosts
 			procs = append(procs, f.newGatedProc(fmt.Sprintf("host-%d", h+1), gateR, f.tokctl, hosts[h].args()...))
 		}
+		before, err := f.commandStats()
+		if err != nil {
+			return burstSide{}, err
+		}
 		s, err := f.judgeBurst(procs, gateR, gateW, srv, hosts[0])
 		if err != nil {
 			return s, err
 		}
+		after, err := f.commandStats()
+		if err != nil {
+			return burstSide{}, err
+		}
+		s.commands = perCall(before, after, n)
 		for _, h := range hosts {
 			for _, r := range readEvents(h.dir) {
 				if r.Kind == "lock_wait" {
@@ -155,6 +169,19 @@ func (f *fleet) expiredBurst() error {
 	for _, s := range rs {
 		waits, cross = append(waits, s.waits), append(cross, s.crossHostWaits)
 	}
+	var rcpu, fcpu, rsrv, fsrv sample
+	for i := range rs {
+		rcpu, fcpu = append(rcpu, rs[i].cpu), append(fcpu, fs[i].cpu)
+		rsrv, fsrv = append(rsrv, rs[i].redisCPU), append(fsrv, fs[i].redisCPU)
+	}
+	cp := pairs{a: rcpu, b: fcpu}
+	o.notef("b. expired burst, where the time goes: CPU time (user+sys) of the 200 callers per burst, summed, Redis %s vs file %s (%s); redis-server's own CPU time during the burst %s (during the file side's burst: %s). With 2 CPUs, the callers' CPU time bounds the wall from below.",
+		rcpu.medP90(), fcpu.medP90(), cp.ratioText(), rsrv.medP90(), fsrv.medP90())
+	var cmds []string
+	for _, s := range rs {
+		cmds = append(cmds, s.commands)
+	}
+	o.notef("b. expired burst, Redis side: Redis commands per caller, burst by burst (INFO commandstats; the harness's own SET of the expired credential and INFO included): %s.", strings.Join(cmds, " | "))
 	var spawns sample
 	for _, s := range append(append([]burstSide{}, rs...), fs...) {
 		spawns = append(spawns, s.spawn)
@@ -169,9 +196,21 @@ func (f *fleet) expiredBurst() error {
 // judgeBurst runs procs and says what the callers and the provider did; want's store is read
 // back after the burst.
 func (f *fleet) judgeBurst(procs []*proc, gateR, gateW *os.File, srv *oauthtest.Server, h *home) (burstSide, error) {
+	cpu0, err := f.redisCPU()
+	if err != nil {
+		return burstSide{}, err
+	}
 	wall, spawn, res, err := gatedBurst(procs, gateR, gateW)
 	if err != nil {
 		return burstSide{}, err
+	}
+	cpu1, err := f.redisCPU()
+	if err != nil {
+		return burstSide{}, err
+	}
+	var cpu time.Duration
+	for _, r := range res {
+		cpu += r.cpu
 	}
 	st := srv.Stats()
 	stored, err := h.store.Load()
@@ -179,8 +218,25 @@ func (f *fleet) judgeBurst(procs []*proc, gateR, gateW *os.File, srv *oauthtest.
 		return burstSide{}, fmt.Errorf("read the credential back: %w", err)
 	}
 	t := tallyTokens(res, stored.AccessToken)
-	return burstSide{wall: wall, spawn: spawn, calls: st.TokenRequests, refreshes: st.Refreshes, presentedTwice: st.PresentedTwice,
+	return burstSide{wall: wall, spawn: spawn, cpu: cpu, redisCPU: cpu1 - cpu0, calls: st.TokenRequests, refreshes: st.Refreshes, presentedTwice: st.PresentedTwice,
 		failed: t.failed, wrong: t.wrong, dist: t.distinct, firstErr: t.firstErr}, nil
+}
+
+// redisCPU is redis-server's user+sys CPU time so far (INFO cpu).
+func (f *fleet) redisCPU() (time.Duration, error) {
+	info, err := f.redis.Info("cpu")
+	if err != nil {
+		return 0, err
+	}
+	var sum float64
+	for _, k := range []string{"used_cpu_user", "used_cpu_sys"} {
+		v, err := strconv.ParseFloat(info[k], 64)
+		if err != nil {
+			return 0, fmt.Errorf("INFO cpu %s: %q", k, info[k])
+		}
+		sum += v
+	}
+	return time.Duration(sum * float64(time.Second)), nil
 }
 
 // readEvents returns the records of a home's event log.

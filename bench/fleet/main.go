@@ -87,6 +87,7 @@ func main() { os.Exit(run()) }
 func run() int {
 	quick := flag.Bool("quick", false, "few iterations (CI smoke test, < 60 s); still fails on a wrong correctness figure")
 	out := flag.String("out", "", "write the Markdown report to `FILE` (default bench/FLEET.md in the module)")
+	only := flag.String("scenarios", "abcd", "run only these `LETTERS` of the scenarios a, b, c, d")
 	old := flag.String("old", "afc180a", "scenario d: the `COMMIT` before the Redis store was linked into the command line")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -141,6 +142,9 @@ func run() int {
 		{"d file hot path before/after the Redis client was linked", f.linked},
 	}
 	for _, s := range scenarios {
+		if !strings.Contains(*only, s.name[:1]) {
+			continue
+		}
 		t := time.Now()
 		fmt.Fprintf(os.Stderr, "fleet: scenario %s …", s.name)
 		if err := s.run(); err != nil {
