@@ -26,7 +26,7 @@ go vet ./...
 test -z "$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed" >&2; exit 1; }
 
 step "unit tests (race detector)"
-TOKCTL_TEST_REDIS=1 go test -race -count=1 ./config/ ./creds/ ./flows/ ./gitcred/ ./kubeexec/ ./lockfile/ ./oauthtest/ ./providers/ ./diagnose/ ./eventlog/ ./redistest/ ./redisconn/ ./redisstore/ # TOKCTL_TEST_REDIS=1: no Redis fails instead of skipping
+TOKCTL_TEST_REDIS=1 go test -race -count=1 . ./config/ ./creds/ ./flows/ ./gitcred/ ./kubeexec/ ./lockfile/ ./oauthtest/ ./providers/ ./diagnose/ ./eventlog/ ./redistest/ ./redisconn/ ./redisstore/ # TOKCTL_TEST_REDIS=1: no Redis fails instead of skipping
 
 step "benchmark correctness (quick)"
 go run ./bench -quick -out "$(mktemp)"
@@ -65,6 +65,6 @@ need secret-tool libsecret-tools
 XDG_DATA_HOME="$(mktemp -d)" dbus-run-session -- sh -c 'echo -n tokctl-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
 	TOKCTL_TEST_KEYRING=1 go test -count=1 -run Keyring ./creds/ ./commands/' 2> >(grep -v "Failed to set fd limit" >&2)
 
-step "end-to-end: real Ory Hydra, tokctl processes, headless Chromium (e2e/, design.md §8)"
+step "end-to-end: real Ory Hydra, tokctl processes, headless Chromium (e2e/, docs/design.md §8)"
 need chromium chromium
 (cd e2e && go vet ./... && hydra="$(./hydra.sh)" && TOKCTL_E2E_HYDRA="$hydra" go test -count=1 ./...)
