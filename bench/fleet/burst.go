@@ -31,8 +31,10 @@ type burstSide struct {
 	calls, refreshes    int
 	presentedTwice      int
 	failed, wrong, dist int
-	crossHostWaits      int // lock_wait records whose holder was on another host (Redis side)
-	waits               int // lock_wait records
+	crossHostWaits      int    // lock_wait records whose holder was on another host (Redis side)
+	waits               int    // lock_wait records
+	acquiredAfterWait   int    // lock_wait records "acquired": a caller waited, then took the lock itself
+	waited              sample // the lock_wait records' durations
 	firstErr            string
 }
 
@@ -87,6 +89,8 @@ func (f *fleet) expiredBurst() error {
 			for _, r := range readEvents(h.dir) {
 				if r.Kind == "lock_wait" {
 					s.waits++
+					s.acquiredAfterWait += btoi(r.Outcome == "acquired")
+					s.waited = append(s.waited, time.Duration(r.DurationMS*float64(time.Millisecond)))
 					if r.HolderHost != "" && r.HolderHost != r.Host {
 						s.crossHostWaits++
 					}
@@ -99,6 +103,7 @@ func (f *fleet) expiredBurst() error {
 		if _, err := fileHome.put(srv, -time.Minute); err != nil {
 			return burstSide{}, err
 		}
+		os.Remove(filepath.Join(fileHome.dir, eventlog.FileName))
 		gateR, gateW, err := os.Pipe()
 		if err != nil {
 			return burstSide{}, err
@@ -107,7 +112,15 @@ func (f *fleet) expiredBurst() error {
 		for range n { // the same wrapper as the Redis side, one hostname: one host
 			procs = append(procs, f.newGatedProc("host-1", gateR, f.tokctl, fileHome.args()...))
 		}
-		return f.judgeBurst(procs, gateR, gateW, srv, fileHome)
+		s, err := f.judgeBurst(procs, gateR, gateW, srv, fileHome)
+		for _, r := range readEvents(fileHome.dir) {
+			if r.Kind == "lock_wait" {
+				s.waits++
+				s.acquiredAfterWait += btoi(r.Outcome == "acquired")
+				s.waited = append(s.waited, time.Duration(r.DurationMS*float64(time.Millisecond)))
+			}
+		}
+		return s, err
 	}
 
 	var p pairs
@@ -177,6 +190,12 @@ func (f *fleet) expiredBurst() error {
 	cp := pairs{a: rcpu, b: fcpu}
 	o.notef("b. expired burst, where the time goes: CPU time (user+sys) of the 200 callers per burst, summed, Redis %s vs file %s (%s); redis-server's own CPU time during the burst %s (during the file side's burst: %s). With 2 CPUs, the callers' CPU time bounds the wall from below.",
 		rcpu.medP90(), fcpu.medP90(), cp.ratioText(), rsrv.medP90(), fsrv.medP90())
+	var perBurst []string
+	for i := range rs {
+		perBurst = append(perBurst, fmt.Sprintf("%s/%d/%s/%d vs %s/%d/%s/%d", ms(rs[i].wall), rs[i].waits, ms(rs[i].waited.median()), rs[i].acquiredAfterWait,
+			ms(fs[i].wall), fs[i].waits, ms(fs[i].waited.median()), fs[i].acquiredAfterWait))
+	}
+	o.notef("b. expired burst, pair by pair, Redis vs file: wall / callers that waited for the lock (lock_wait records in the event logs) / their median wait / those that then took the lock themselves (each re-read the credential under the lock, found it refreshed and released it): %s.", strings.Join(perBurst, "; "))
 	var cmds []string
 	for _, s := range rs {
 		cmds = append(cmds, s.commands)
