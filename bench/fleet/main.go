@@ -5,6 +5,7 @@
 //	go run ./bench/fleet            # full run, ≈ 6 minutes; writes bench/FLEET.md
 //	go run ./bench/fleet -quick     # CI smoke test, < 60 s with a warm build cache
 //	go run ./bench/fleet -out FILE  # write the report elsewhere
+//	go run ./bench/fleet -quick -scenarios b -tokctl-tags tokctl_nolock -out F   # must exit 1
 //
 // It builds tokctl as a release is built (CGO_ENABLED=0 -trimpath -tags urfave_cli_no_docs
 // -ldflags "-s -w", bench/torture/engine.Build), starts a redis-server (redistest: 127.0.0.1, a
@@ -77,6 +78,7 @@ type fleet struct {
 	n             counts
 	quick         bool
 	oldRev        string // -old
+	tags          string // -tokctl-tags
 	out           outcome
 
 	handoffExplained bool
@@ -87,6 +89,7 @@ func main() { os.Exit(run()) }
 func run() int {
 	quick := flag.Bool("quick", false, "few iterations (CI smoke test, < 60 s); still fails on a wrong correctness figure")
 	out := flag.String("out", "", "write the Markdown report to `FILE` (default bench/FLEET.md in the module)")
+	tags := flag.String("tokctl-tags", "", "extra build `TAGS` for the working tree's tokctl (tokctl_nolock must make the run fail)")
 	only := flag.String("scenarios", "abcd", "run only these `LETTERS` of the scenarios a, b, c, d")
 	old := flag.String("old", "afc180a", "scenario d: the `COMMIT` before the Redis store was linked into the command line")
 	flag.Parse()
@@ -95,7 +98,7 @@ func run() int {
 		return 2
 	}
 	began := time.Now()
-	f := &fleet{n: fullCounts, quick: *quick, oldRev: *old}
+	f := &fleet{n: fullCounts, quick: *quick, oldRev: *old, tags: *tags}
 	if *quick {
 		f.n = quickCounts
 	}
@@ -116,7 +119,7 @@ func run() int {
 
 	fmt.Fprintf(os.Stderr, "fleet: building tokctl (%s)\n", releaseCommand)
 	f.tokctl = filepath.Join(f.scratch, "tokctl")
-	if err := engine.Build(f.root, f.tokctl, ""); err != nil {
+	if err := engine.Build(f.root, f.tokctl, *tags); err != nil {
 		return fail(err)
 	}
 	if _, err := settle(f.tokctl); err != nil {
@@ -311,7 +314,11 @@ func (f *fleet) markdown(w *bytes.Buffer, began time.Time) {
 	fmt.Fprintf(w, "- Command: `%s` (%s)\n", commandLine(), mode)
 	fmt.Fprintf(w, "- Date: %s (took %s)\n", began.UTC().Format(time.RFC3339), time.Since(began).Round(time.Second))
 	fmt.Fprintf(w, "- Machine: %s; load average at the end: %s\n", engine.Machine(), loadavg())
-	fmt.Fprintf(w, "- tokctl: `%s` of the working tree (every binary flushed and dropped from the page cache after the build)\n", releaseCommand)
+	extra := ""
+	if f.tags != "" {
+		extra = fmt.Sprintf(", **plus -tags %s** (scenarios a–c; a build meant to break the promise)", f.tags)
+	}
+	fmt.Fprintf(w, "- tokctl: `%s` of the working tree%s (every binary flushed and dropped from the page cache after the build)\n", releaseCommand, extra)
 	fmt.Fprintf(w, "- Redis: redis-server %s (redistest: 127.0.0.1, random port, password via TOKCTL_REDIS_PASSWORD, appendonly with an fsync per write); profile store `redis://127.0.0.1:PORT/0` (lease 10s) unless a row says otherwise\n", ver)
 	fmt.Fprintf(w, "- Provider: oauthtest in process (strict rotation, family revoked on reuse)\n")
 	fmt.Fprintf(w, "- Hosts: %s\n\n", hosts)
