@@ -305,8 +305,8 @@ func partitionMidRefresh(t *testing.T, newLogin bool, tags string) {
 // TestFleetRedisRestartDuringBurst: Redis (append-only file, an fsync per write) is killed
 // while a burst waits for a holder whose refresh the provider holds, callers arrive while it
 // is down, and it comes back on the same port. Every caller either prints the token finally
-// stored or exits 5 with the "unreachable" hint — none prints anything else; the lock survived
-// the restart (no second refresh), and so did the credential.
+// stored or exits 5 with the "unreachable" hint — none prints anything else; the waiters ride
+// out the restart; the lock survived it (no second refresh), and so did the credential.
 func TestFleetRedisRestartDuringBurst(t *testing.T) {
 	pw := randomPassword()
 	s := redistest.NewServer(t, redistest.Options{Password: pw, AppendOnly: true})
@@ -350,13 +350,16 @@ func TestFleetRedisRestartDuringBurst(t *testing.T) {
 	if stored == nil {
 		t.Fatal("the credential did not survive the restart")
 	}
-	ok, unavailable := 0, 0
+	ok, unavailable, burstOK := 0, 0, 0
 	var lastFail time.Duration
 	message := ""
-	for _, run := range runs {
+	for i, run := range runs {
 		switch {
 		case run.code == 0 && run.token() == stored.AccessToken && run.stderr == "":
 			ok++
+			if i < len(runs)-len(outage) {
+				burstOK++
+			}
 		case run.code == 5 && run.stdout == "" && strings.Contains(run.stderr, "is unreachable: check it is running") && !strings.Contains(run.stderr, "panic"):
 			unavailable++
 			lastFail = max(lastFail, run.end.Sub(killed))
@@ -371,8 +374,11 @@ func TestFleetRedisRestartDuringBurst(t *testing.T) {
 	if !srv.Active(stored.RefreshToken) {
 		t.Fatal("the stored refresh token is not active: the family is lost")
 	}
-	if ok == 0 {
-		t.Fatal("no caller succeeded")
+	if burst := len(runs) - len(outage); burstOK <= burst/2 {
+		// A caller that had read the credential before the kill waits for the lock, and a
+		// waiter rides out an outage shorter than the lease; only one that had not yet read
+		// it may exit 5.
+		t.Fatalf("%d of the %d burst callers printed the token; waiters must ride out a %s restart", burstOK, burst, ms(up.Sub(killed)))
 	}
 	got := storedVersion(t, r.Do)
 	if got == version {
@@ -383,7 +389,7 @@ func TestFleetRedisRestartDuringBurst(t *testing.T) {
 	}
 	fleetLogf(t, "redis restart mid-burst: down %s (kill → answering again), %d callers (24 in the burst, 6 started while down): %d printed the stored token, %d exit 5 with the unreachable hint, 0 other; provider %d token request, %d refresh, %d presented twice, %d reuse; credential survived (version %s → %s), family alive",
 		ms(up.Sub(killed)), len(runs), ok, unavailable, st.TokenRequests, st.Refreshes, st.PresentedTwice, st.ReuseDetected, version, got)
-	fleetLogf(t, "redis restart mid-burst: the last exit 5 came %s after the kill; a waiter whose connection breaks gives up at once (no retry within --lock-timeout on a plain server); the message:\n%s", ms(lastFail), message)
+	fleetLogf(t, "redis restart mid-burst: %d of the %d burst callers (waiting when it went down) rode out the restart; the last exit 5 came %s after the kill; the message:\n%s", burstOK, len(runs)-len(outage), ms(lastFail), message)
 }
 
 // loadAverage is the machine's 1-minute load average, for figures measured under load.

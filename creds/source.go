@@ -149,21 +149,22 @@ func (s *Source) noRefresh(c *Credential, err error) (*Credential, error, bool) 
 }
 
 // watcher returns the lock-wait callback: it reloads the credential only when the store says
-// it may have changed, and stops the wait when a sibling's result settles the call.
+// it may have changed, and stops the wait when a sibling's result settles the call. Its first
+// call always reloads: a sibling may have saved between the first read and the wait.
 func (s *Source) watcher(first *Credential, adopted **Credential) func() bool {
 	st, ok := s.Store.(Stamper)
 	if !ok {
 		return nil
 	}
-	last := st.Stamp()
 	failures := s.failures()
-	lastFail := failures.stamp()
+	var last, lastFail string
+	looked := false
 	return func() bool {
 		stamp, failStamp := st.Stamp(), failures.stamp()
-		if stamp == last && failStamp == lastFail {
+		if looked && stamp == last && failStamp == lastFail {
 			return false
 		}
-		last, lastFail = stamp, failStamp
+		looked, last, lastFail = true, stamp, failStamp
 		c, err := s.Store.Load()
 		if err != nil {
 			return false // judged again under the lock, with a proper error

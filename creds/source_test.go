@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tokctl/tokctl/lockfile"
 )
 
 // fakeProvider rotates refresh tokens like a strict server and counts calls. Each call may be
@@ -126,6 +128,42 @@ func TestConcurrentCallersRefreshOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// saveAfterFirstLoad is a file store on which a sibling's refresh lands right after this
+// caller's first read — before its wait for the lock has begun.
+type saveAfterFirstLoad struct {
+	*FileStore
+	once    sync.Once
+	sibling *Credential
+}
+
+func (s *saveAfterFirstLoad) Load() (*Credential, error) {
+	c, err := s.FileStore.Load()
+	s.once.Do(func() {
+		if err := s.FileStore.Save(s.sibling); err != nil {
+			panic(err)
+		}
+	})
+	return c, err
+}
+
+// A sibling's save between the first read and the wait is seen at once, not when the lock
+// comes free: the holder here never releases, so only the watcher can settle the call.
+func TestSaveBeforeTheWaitIsAdopted(t *testing.T) {
+	p := &fakeProvider{}
+	s := newSource(t, p, time.Now().Add(-time.Minute))
+	s.Store = &saveAfterFirstLoad{FileStore: s.Store.(*FileStore), sibling: &Credential{AccessToken: "sibling", RefreshToken: "r9", Expiry: time.Now().Add(time.Hour)}}
+	s.LockTimeout = 3 * time.Second
+	held, err := lockfile.Acquire(context.Background(), s.LockPath, lockfile.Options{Command: "a sibling"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	c, err := s.Get(context.Background())
+	if err != nil || c.AccessToken != "sibling" || p.calls.Load() != 0 {
+		t.Fatalf("Get = %+v, %v after %d refreshes; want the sibling's token without waiting out the lock", c, err, p.calls.Load())
 	}
 }
 

@@ -36,7 +36,7 @@ func (s *Store) Check(ctx context.Context) (*Health, error) {
 	var rtts []time.Duration
 	for range 3 {
 		start := time.Now()
-		v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) {
+		v, err := s.do(ctx, retryStale, func(c *redisconn.Conn) (any, error) {
 			h.Addr = c.Addr()
 			return c.Do(ctx, "PING")
 		})
@@ -89,7 +89,7 @@ func (s *Store) Check(ctx context.Context) (*Health, error) {
 // rdbSaves reports whether the server has RDB snapshots configured (CONFIG GET save is not
 // empty); a server that forbids CONFIG counts as saving, since it cannot be told.
 func (s *Store) rdbSaves(ctx context.Context) bool {
-	v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "CONFIG", "GET", "save") })
+	v, err := s.do(ctx, retryStale, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "CONFIG", "GET", "save") })
 	if err != nil {
 		return true
 	}
@@ -100,7 +100,7 @@ func (s *Store) rdbSaves(ctx context.Context) bool {
 // configInt reads one numeric CONFIG value, -1 when the server does not say (CONFIG may be
 // renamed or forbidden to tokctl's user).
 func (s *Store) configInt(ctx context.Context, name string) int {
-	v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "CONFIG", "GET", name) })
+	v, err := s.do(ctx, retryStale, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "CONFIG", "GET", name) })
 	pair, _ := v.([]any)
 	if err != nil || len(pair) != 2 {
 		return -1
@@ -141,7 +141,7 @@ func (h *Health) problems(t Target) []string {
 
 // Holder returns who holds the profile's lock now, nil when nobody does: one GET.
 func (s *Store) Holder(ctx context.Context) (*lockfile.Owner, error) {
-	v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "GET", s.keys.lock) })
+	v, err := s.do(ctx, retryStale, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "GET", s.keys.lock) })
 	if err != nil {
 		return nil, err
 	}

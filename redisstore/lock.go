@@ -57,15 +57,16 @@ func (s *Store) Lock(ctx context.Context, req creds.LockRequest) (creds.Held, er
 		return &held{s: s, lease: lease, confirmed: time.Now().Add(lease), unlocked: true}, nil
 	}
 	var (
-		sub    *subscription
-		holder string // the holder's record last seen
-		seen   lockfile.Owner
-		known  bool
+		sub     *subscription
+		holder  string // the holder's record last seen
+		seen    lockfile.Owner
+		known   bool
+		watched bool // req.Watch was called since the last try
 	)
 	defer func() { sub.close() }()
 	for {
 		sent := time.Now()
-		v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) {
+		v, err := s.do(ctx, retryOutage, func(c *redisconn.Conn) (any, error) {
 			return tryLock.run(ctx, c, []string{s.keys.lock}, val, itoa(int(lease.Milliseconds())))
 		})
 		if err != nil {
@@ -102,7 +103,7 @@ func (s *Store) Lock(ctx context.Context, req creds.LockRequest) (creds.Held, er
 			sub = s.subscribe()
 			continue // a release between our SET and the SUBSCRIBE would otherwise go unheard
 		}
-		if req.Watch != nil && req.Watch() {
+		if !watched && req.Watch != nil && req.Watch() {
 			return nil, lockfile.ErrNotNeeded
 		}
 		timer := time.NewTimer(wait/2 + rand.N(wait/2+1))
@@ -127,6 +128,11 @@ func (s *Store) Lock(ctx context.Context, req creds.LockRequest) (creds.Held, er
 			return nil, ctx.Err()
 		}
 		timer.Stop()
+		// Look at the credential before trying the lock again: a holder that saved and released
+		// woke every waiter at once, and each takes the new token without queueing for the lock.
+		if watched = req.Watch != nil; watched && req.Watch() {
+			return nil, lockfile.ErrNotNeeded
+		}
 	}
 }
 
@@ -207,7 +213,7 @@ func (h *held) renew() {
 	ctx, cancel := context.WithTimeout(context.Background(), h.lease/3)
 	defer cancel()
 	sent := time.Now()
-	v, err := h.s.do(ctx, true, func(c *redisconn.Conn) (any, error) {
+	v, err := h.s.do(ctx, retryOutage, func(c *redisconn.Conn) (any, error) {
 		return renew.run(ctx, c, []string{h.s.keys.lock}, h.val, itoa(int(h.lease.Milliseconds())))
 	})
 	h.mu.Lock()
@@ -242,7 +248,7 @@ func (h *held) Deadline() time.Time {
 func (h *held) Load() (*creds.Credential, error) {
 	ctx, cancel := h.s.opContext()
 	defer cancel()
-	v, err := h.s.do(ctx, true, func(c *redisconn.Conn) (any, error) {
+	v, err := h.s.do(ctx, retryStale, func(c *redisconn.Conn) (any, error) {
 		return c.Do(ctx, "MGET", h.s.keys.cred, h.s.keys.version)
 	})
 	if err != nil {
@@ -323,7 +329,7 @@ func (h *held) fencedSave(data, expected string) (int64, error) {
 	backoff := 50 * time.Millisecond
 	for {
 		ctx, cancel := h.s.opContext()
-		v, err := h.s.do(ctx, false, func(conn *redisconn.Conn) (any, error) {
+		v, err := h.s.do(ctx, noRetry, func(conn *redisconn.Conn) (any, error) {
 			return fencedSave.run(ctx, conn, []string{k.lock, k.version, k.cred}, h.val, expected, data, k.channel)
 		})
 		cancel()
@@ -364,7 +370,7 @@ func (h *held) Release() {
 	}
 	ctx, cancel := h.s.opContext()
 	defer cancel()
-	h.s.do(ctx, true, func(c *redisconn.Conn) (any, error) {
+	h.s.do(ctx, retryStale, func(c *redisconn.Conn) (any, error) {
 		return release.run(ctx, c, []string{h.s.keys.lock}, h.val, h.s.keys.channel)
 	})
 }

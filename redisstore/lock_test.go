@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tokctl/tokctl/creds"
+	"github.com/tokctl/tokctl/lockfile"
 	"github.com/tokctl/tokctl/redistest"
 )
 
@@ -136,6 +137,76 @@ func TestDeadHoldersLeaseRunsOut(t *testing.T) {
 	t.Logf("took over after %s (lease %s)", waited, lease)
 	if waited < lease*3/4 || waited > lease+300*time.Millisecond {
 		t.Fatalf("took over after %s; want about the lease, %s", waited, lease)
+	}
+}
+
+// A waiter that wakes because the holder released looks at the credential before trying the
+// lock again: when the holder's result settles it, the waiter takes that and never queues
+// for the lock behind the other waiters.
+func TestWokenWaiterWatchesBeforeTakingTheLock(t *testing.T) {
+	addr := startRedis(t, redistest.Options{})
+	a, b := openTest(t, addr, "host-a"), openTest(t, addr, "host-b")
+	h, err := a.Lock(context.Background(), creds.LockRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var settled atomic.Bool
+	waiting := make(chan struct{})
+	var once sync.Once
+	result := make(chan error, 1)
+	go func() {
+		hb, err := b.Lock(context.Background(), creds.LockRequest{Watch: func() bool {
+			once.Do(func() { close(waiting) })
+			return settled.Load()
+		}})
+		if err == nil {
+			hb.Release()
+		}
+		result <- err
+	}()
+	<-waiting
+	settled.Store(true) // the holder's refresh landed ...
+	h.Release()         // ... and it released, waking b
+	if err := <-result; !errors.Is(err, lockfile.ErrNotNeeded) {
+		t.Fatalf("woken waiter: %v, want ErrNotNeeded (it took the lock instead of the result)", err)
+	}
+}
+
+// A waiter rides out a restart of the server (shorter than a lease) and takes the lock after
+// it, instead of failing the moment its connection breaks; a store whose server never
+// answered fails at once (TestUnreachable).
+func TestWaiterRidesOutARestart(t *testing.T) {
+	redistest.Require(t)
+	srv := redistest.NewServer(t, redistest.Options{})
+	a, b := openTest(t, srv.Addr(), "host-a"), openTest(t, srv.Addr(), "host-b")
+	if _, err := a.Lock(context.Background(), creds.LockRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Load(); !errors.Is(err, creds.ErrNotFound) {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	result := make(chan error, 1)
+	go func() {
+		hb, err := b.Lock(ctx, creds.LockRequest{})
+		if err == nil {
+			hb.Release()
+		}
+		result <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // b waits on a's lock
+	start := time.Now()
+	if err := srv.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // down long enough for b's reconnect to be refused
+	if err := srv.Restart(); err != nil { // no persistence: the lock is gone with it
+		t.Fatal(err)
+	}
+	t.Logf("server down and up again in %s", time.Since(start).Round(time.Millisecond))
+	if err := <-result; err != nil {
+		t.Fatalf("waiter across a restart: %v", err)
 	}
 }
 

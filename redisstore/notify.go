@@ -77,7 +77,7 @@ func (s *Store) connectedReplicas(ctx context.Context) (int, error) {
 
 // wait asks for one replica's acknowledgement of this connection's writes so far.
 func (s *Store) wait(ctx context.Context) (int, error) {
-	v, err := s.do(ctx, false, func(c *redisconn.Conn) (any, error) {
+	v, err := s.do(ctx, noRetry, func(c *redisconn.Conn) (any, error) {
 		return c.Do(ctx, "WAIT", "1", itoa(int(waitTimeout.Milliseconds())))
 	})
 	n, _ := v.(int64)
@@ -86,7 +86,7 @@ func (s *Store) wait(ctx context.Context) (int, error) {
 
 // info returns one INFO section as key → value.
 func (s *Store) info(ctx context.Context, section string) (map[string]string, error) {
-	v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "INFO", section) })
+	v, err := s.do(ctx, retryStale, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "INFO", section) })
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokctl/tokctl/creds"
@@ -63,8 +64,9 @@ type Store struct {
 	host   string
 	warnf  func(string, ...any)
 
-	mu   sync.Mutex
-	conn *redisconn.Conn
+	mu       sync.Mutex
+	conn     *redisconn.Conn
+	answered atomic.Bool // a command succeeded: the server exists and accepts tokctl
 }
 
 var (
@@ -128,18 +130,34 @@ func (s *Store) Close() error {
 	return err
 }
 
+// retry says what do may do again when a command fails.
+type retry int
+
+const (
+	// noRetry: the command is not safe to send twice.
+	noRetry retry = iota
+	// retryStale: safe to send twice. A command that failed on a connection opened earlier
+	// (the server restarted since) is sent once more on a new one, and, with Sentinel, a store
+	// that is unavailable (a failover in progress) is tried again with backoff until ctx ends.
+	retryStale
+	// retryOutage: as retryStale, and a plain server that answered this Store before but is
+	// unavailable now (restarting) is tried again too, while ctx lasts and for at most one
+	// lease — for a caller that is waiting anyway (the lock, its renewal). A server that never
+	// answered is misconfigured or down: that fails at once.
+	retryOutage
+)
+
 // do runs one command on the Store's connection, dialing it first when needed. A connection
-// that broke is dropped, so the next call dials afresh. With retry — only for commands that are
-// safe to send twice — a command that failed on a connection opened earlier (the server
-// restarted since) is sent once more on a new one, and, with Sentinel, a store that is
-// unavailable (a failover in progress) is tried again with backoff until ctx ends.
-func (s *Store) do(ctx context.Context, retry bool, f func(*redisconn.Conn) (any, error)) (any, error) {
+// that broke is dropped, so the next call dials afresh; r says what is tried again.
+func (s *Store) do(ctx context.Context, r retry, f func(*redisconn.Conn) (any, error)) (any, error) {
 	backoff := 100 * time.Millisecond
+	var outage time.Time // when the server first failed to answer
 	for attempt := 0; ; attempt++ {
 		c, fresh, err := s.connect(ctx)
 		if err == nil {
 			var v any
 			if v, err = f(c); err == nil {
+				s.answered.Store(true)
 				return v, nil
 			}
 			if isIOError(err) {
@@ -148,15 +166,22 @@ func (s *Store) do(ctx context.Context, retry bool, f func(*redisconn.Conn) (any
 		}
 		raw := err
 		err = s.wrap(raw)
-		if !retry || ctx.Err() != nil {
+		if r == noRetry || ctx.Err() != nil {
 			return nil, err
 		}
 		var unavailable *creds.StoreUnavailableError
 		switch {
 		case attempt == 0 && !fresh && c != nil && isIOError(raw):
 			continue // a connection from before a restart: once more on a new one
-		case s.target.Master != "" && errors.As(err, &unavailable):
+		case s.target.Master != "" && errors.As(err, &unavailable),
+			r == retryOutage && s.answered.Load() && errors.As(err, &unavailable):
+			if outage.IsZero() {
+				outage = time.Now()
+			}
 			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < backoff {
+				return nil, err
+			}
+			if s.target.Master == "" && time.Since(outage)+backoff > s.target.Lease {
 				return nil, err
 			}
 			time.Sleep(backoff)
@@ -207,7 +232,7 @@ func (s *Store) opContext() (context.Context, context.CancelFunc) {
 func (s *Store) Load() (*creds.Credential, error) {
 	ctx, cancel := s.opContext()
 	defer cancel()
-	v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "GET", s.keys.cred) })
+	v, err := s.do(ctx, retryStale, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "GET", s.keys.cred) })
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +263,7 @@ func (s *Store) Save(c *creds.Credential) error {
 	}
 	ctx, cancel := s.opContext()
 	defer cancel()
-	_, err = s.do(ctx, false, func(conn *redisconn.Conn) (any, error) {
+	_, err = s.do(ctx, noRetry, func(conn *redisconn.Conn) (any, error) {
 		return save.run(ctx, conn, []string{s.keys.version, s.keys.cred}, string(data), s.keys.channel)
 	})
 	return err
@@ -249,7 +274,7 @@ func (s *Store) Save(c *creds.Credential) error {
 func (s *Store) Delete() error {
 	ctx, cancel := s.opContext()
 	defer cancel()
-	_, err := s.do(ctx, false, func(c *redisconn.Conn) (any, error) {
+	_, err := s.do(ctx, noRetry, func(c *redisconn.Conn) (any, error) {
 		return remove.run(ctx, c, []string{s.keys.version, s.keys.cred, s.keys.rejected}, s.keys.channel)
 	})
 	return err
@@ -260,7 +285,7 @@ func (s *Store) Delete() error {
 func (s *Store) Stamp() string {
 	ctx, cancel := s.opContext()
 	defer cancel()
-	v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) {
+	v, err := s.do(ctx, retryStale, func(c *redisconn.Conn) (any, error) {
 		return c.Do(ctx, "MGET", s.keys.version, s.keys.rejected)
 	})
 	if err != nil {
@@ -279,7 +304,7 @@ func (s *Store) Stamp() string {
 func (s *Store) LoadRejection() (*creds.Rejection, error) {
 	ctx, cancel := s.opContext()
 	defer cancel()
-	v, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "GET", s.keys.rejected) })
+	v, err := s.do(ctx, retryStale, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "GET", s.keys.rejected) })
 	if err != nil || v == nil {
 		return nil, err
 	}
@@ -296,7 +321,7 @@ func (s *Store) SaveRejection(r creds.Rejection) error {
 	data, _ := json.Marshal(r)
 	ctx, cancel := s.opContext()
 	defer cancel()
-	_, err := s.do(ctx, false, func(c *redisconn.Conn) (any, error) {
+	_, err := s.do(ctx, noRetry, func(c *redisconn.Conn) (any, error) {
 		return setRejection.run(ctx, c, []string{s.keys.rejected}, string(data), s.keys.channel)
 	})
 	return err
@@ -306,7 +331,7 @@ func (s *Store) SaveRejection(r creds.Rejection) error {
 func (s *Store) ClearRejection() error {
 	ctx, cancel := s.opContext()
 	defer cancel()
-	_, err := s.do(ctx, true, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "DEL", s.keys.rejected) })
+	_, err := s.do(ctx, retryStale, func(c *redisconn.Conn) (any, error) { return c.Do(ctx, "DEL", s.keys.rejected) })
 	return err
 }
 
