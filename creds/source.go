@@ -28,7 +28,9 @@ type Source struct {
 	Store     Store
 	Refresher Refresher
 	// LockPath is the cross-process lock file, conventionally the credential path + ".lock";
-	// it must sit in a directory that only the user can write.
+	// it must sit in a directory that only the user can write. Every party sharing the store
+	// must use the same one — config.Paths.OpenStore names it as tokctl does. A LockingStore
+	// (such as the Redis store) keeps its own lock and ignores it.
 	LockPath string
 	// MinTTL: a token valid for less than this is refreshed (zero: DefaultMinTTL; negative:
 	// only an expired token is refreshed).

@@ -70,13 +70,13 @@ func (a *Analyzer) fix(inc Incident, c *cluster) string {
 	case c.adopted:
 		fix = "let the other program get its token from tokctl (tokctl token --creds-file PATH), or take the same lock file (PATH.lock)"
 	case len(c.hosts) > 1 || (len(c.hosts) == 0 && len(c.ips) > 1):
-		fix = "the callers run on several hosts: share one store with a lock around the refresh (such as Redis); tokctl has no Redis backend yet, so give each host its own login or route refreshes through one host running tokctl"
+		fix = "the callers run on several hosts: share one store with a lock around the refresh — tokctl's Redis store does this (tokctl profile set NAME --store redis://HOST:PORT/DB on every host)"
 	case len(c.pids) > 1:
 		fix = "several processes share the credential: take a lock around the refresh and re-read after taking it — tokctl token does this (or tokctl token --creds-file for your app's file)"
 	case len(c.pids) == 1:
 		fix = "one process refreshes concurrently: single-flight the refresh (one in-flight refresh shared by every caller)"
 	default:
-		fix = "CLIs and scripts: get tokens from tokctl token; inside one process: single-flight the refresh; several processes: a lock around the refresh with a re-read (tokctl's lock file); several hosts: a shared store with a lock such as Redis (tokctl has no Redis backend yet)"
+		fix = "CLIs and scripts: get tokens from tokctl token; inside one process: single-flight the refresh; several processes: a lock around the refresh with a re-read (tokctl's lock file); several hosts: a shared store with a lock around the refresh (tokctl profile set NAME --store redis://HOST:PORT/DB)"
 	}
 	if inc.Verdict == ReuseRevocation {
 		return "the user must log in again (tokctl login); then stop the race: " + fix

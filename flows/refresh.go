@@ -1,6 +1,7 @@
 // Package flows talks to an authorization server's token endpoint: the refresh grant that
-// tokctl token runs under its lock (and, in later issues, the authorization-code, device and
-// client-credentials grants).
+// tokctl token runs under its lock (Refresher, a creds.Refresher: give it to a creds.Source,
+// never call it beside one), the authorization code grant with PKCE through a loopback
+// listener, the device and client-credentials grants, ID token checks and revocation.
 //
 // The refresh request is built here rather than through golang.org/x/oauth2's TokenSource
 // because tokctl needs what that API does not expose: extra refresh parameters (GitLab repeats
