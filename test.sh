@@ -31,8 +31,14 @@ TOKCTL_TEST_REDIS=1 go test -race -count=1 . ./config/ ./creds/ ./flows/ ./gitcr
 step "benchmark correctness (quick)"
 go run ./bench -quick -out "$(mktemp)"
 
+step "fleet benchmark correctness (quick): 8 hosts on one Redis store, one refresh per burst; the lease handoff after a kill"
+go run ./bench/fleet -quick -scenarios abc -out "$(mktemp)" # d builds an old commit: not for a clone without history
+
 step "torture slice (60 s): kill -9 at every moment of the refresh; fails on a double-presented refresh token, an unreadable credential or a failed caller that was not killed"
 go run ./bench/torture -duration 60s -kill-rate 0.3 -out "$(mktemp)" # a third of the bursts with kills: more of them in a minute
+
+step "torture slice on the Redis store (30 s): the same verdicts, with the lock, the fence and the credential in Redis"
+go run ./bench/torture -store redis -duration 30s -kill-rate 0.3 -out "$(mktemp)"
 
 step "fuzz smoke (${FUZZTIME:=5s} each)"
 for target in creds:FuzzParseCredential flows:FuzzParseTokenResponse providers:FuzzParseMetadata lockfile:FuzzParseOwner gitcred:FuzzParse kubeexec:FuzzParseExecInfo config:FuzzParseProfile config:FuzzCheckEndpoint flows:FuzzCheckPasted flows:FuzzParseRetryAfter flows:FuzzParseClaims diagnose:FuzzParse creds:FuzzParseChunkHeader redisconn:FuzzReadReply; do
@@ -53,7 +59,7 @@ step "release configuration: goreleaser check and two snapshot targets"
 scripts/release-check.sh --quick
 
 step "command-line scripts and real-process tests, with the secret-leak audit (commands/leak_test.go)"
-TOKCTL_LEAK_AUDIT=1 go test -count=1 ./commands/
+TOKCTL_LEAK_AUDIT=1 TOKCTL_TEST_REDIS=1 go test -count=1 ./commands/
 
 step "keychain store against a real Secret Service (gnome-keyring in a private D-Bus session)"
 need dbus-run-session dbus-daemon
