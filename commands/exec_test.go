@@ -238,7 +238,7 @@ func TestCronRecipe(t *testing.T) {
 		mail, _ := os.ReadFile(filepath.Join(e.home, "mail.log"))
 		return string(mail)
 	}
-	want := "-s\ntokctl: login required for profile ci\nops@example.com\n---\ntokctl: error: no credential stored: " + e.paths.CredentialFile("ci") + ": no credential stored\n"
+	want := "-s\ntokctl: login required for profile ci\nops@example.com\n---\ntokctl: error: no credential stored in " + e.paths.CredentialFile("ci") + "\n"
 	if got := cron(); got != want {
 		t.Fatalf("no credential: mail\n%q\nwant\n%q", got, want)
 	}

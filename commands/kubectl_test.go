@@ -405,7 +405,7 @@ func TestKubectlInteractiveLogin(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, `"APIVersions"`) {
 		t.Fatalf("kubectl in a terminal: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"no credential stored; logging in", "opening your browser", `logged in to profile "work"`} {
+	for _, want := range []string{"; logging in", "no credential stored in ", "opening your browser", `logged in to profile "work"`} {
 		if !strings.Contains(r.stdout, want) { // the terminal carries kubectl's and tokctl's stderr too
 			t.Errorf("terminal lacks %q:\n%s", want, r.stdout)
 		}

@@ -54,6 +54,9 @@ type LoginRequiredError struct {
 }
 
 func (e *LoginRequiredError) Error() string {
+	if e.Reason == "" && e.Err != nil {
+		return e.Err.Error()
+	}
 	if e.Err != nil {
 		return e.Reason + ": " + e.Err.Error()
 	}

@@ -47,7 +47,7 @@ const maxReplacedRetries = 100
 func (s *FileStore) load(retries int) (*Credential, error) {
 	lst, err := os.Lstat(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", s.Path, ErrNotFound)
+		return nil, fmt.Errorf("%w in %s", ErrNotFound, s.Path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read credential: %w", err)

@@ -85,7 +85,7 @@ func (s *KeyringStore) Location() string {
 func (s *KeyringStore) Load() (*Credential, error) {
 	data, n, err := s.readChunks()
 	if errors.Is(err, keyring.ErrNotFound) {
-		return nil, fmt.Errorf("%s: %w", s.Location(), ErrNotFound)
+		return nil, fmt.Errorf("%w in %s", ErrNotFound, s.Location())
 	}
 	if err != nil {
 		return nil, err

@@ -188,7 +188,7 @@ func needsRefreshToken(r Refresher) bool {
 
 func loadError(err error) error {
 	if errors.Is(err, ErrNotFound) {
-		return &LoginRequiredError{Reason: "no credential stored", Err: err}
+		return &LoginRequiredError{Err: err} // "no credential stored in LOCATION"
 	}
 	return err
 }

@@ -241,7 +241,7 @@ func (s *Store) Load() (*creds.Credential, error) {
 
 func (s *Store) parse(v any) (*creds.Credential, error) {
 	if v == nil {
-		return nil, fmt.Errorf("%s: %w", s.Location(), creds.ErrNotFound)
+		return nil, fmt.Errorf("%w in %s", creds.ErrNotFound, s.Location())
 	}
 	data, ok := v.(string)
 	if !ok {
