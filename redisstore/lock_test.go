@@ -200,8 +200,9 @@ func TestWaiterRidesOutARestart(t *testing.T) {
 	if err := srv.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond) // down long enough for b's reconnect to be refused
-	if err := srv.Restart(); err != nil { // no persistence: the lock is gone with it
+	// Down long enough for b's reconnect to be refused; no persistence: the lock is gone with it.
+	time.Sleep(500 * time.Millisecond)
+	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("server down and up again in %s", time.Since(start).Round(time.Millisecond))
