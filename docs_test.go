@@ -118,7 +118,7 @@ func citedSections(line string, inDoc bool) []string {
 // outsidePaths returns the paths in line, written in file rel, that lead out of the repository:
 // a "../" path that leaves it when read from rel's directory; one that names nothing when read
 // from there but, read from the repository's root, names something outside it (a path written
-// relative to the root); and an absolute path into a sibling of the checkout.
+// relative to the root); and an absolute path into an existing sibling of the checkout.
 func outsidePaths(root, rel, line string) []string {
 	var out []string
 	dir := filepath.Dir(filepath.Join(root, filepath.FromSlash(rel)))
@@ -138,7 +138,10 @@ func outsidePaths(root, rel, line string) []string {
 		for i := strings.Index(line, prefix); i >= 0; {
 			rest := line[i+len(prefix):]
 			name := rest[:strings.IndexFunc(rest+" ", func(r rune) bool { return strings.ContainsRune(" \t\"'`)]>,;:", r) })]
-			if name != "" && name != filepath.Base(root) && !strings.HasPrefix(name, filepath.Base(root)+"/") {
+			first, _, _ := strings.Cut(name, "/")
+			// Only a sibling that exists: with the checkout in /tmp, "/tmp/x.test" in a recipe
+			// is a scratch file, not a reference to a neighbour.
+			if name != "" && first != filepath.Base(root) && exists(filepath.Join(parent, first)) {
 				out = append(out, prefix+name)
 			}
 			next := strings.Index(rest, prefix)
