@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tokctl/tokctl/bench/internal/measure"
 	"github.com/tokctl/tokctl/config"
 	"github.com/tokctl/tokctl/creds"
 	"github.com/tokctl/tokctl/oauthtest"
@@ -73,13 +74,13 @@ func (f *fixture) tokctlArgs(extra ...string) []string {
 }
 
 // tokctlBurst runs n concurrent "tokctl token" processes on this home.
-func (f *fixture) tokctlBurst(n int) (time.Duration, []result, error) {
+func (f *fixture) tokctlBurst(n int) (time.Duration, []measure.Result, error) {
 	args := f.tokctlArgs()
 	return burst(n, f.bin.tokctl, func(int) []string { return args })
 }
 
 // floorBurst runs n concurrent floor processes on this home's credential file.
-func (f *fixture) floorBurst(n int) (time.Duration, []result, error) {
+func (f *fixture) floorBurst(n int) (time.Duration, []measure.Result, error) {
 	args := []string{f.credPath()}
 	return burst(n, f.bin.floor, func(int) []string { return args })
 }

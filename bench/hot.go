@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokctl/tokctl/bench/internal/measure"
 	"github.com/tokctl/tokctl/oauthtest"
 )
 
@@ -13,9 +14,9 @@ import (
 type contender struct {
 	name, what, bin string
 	args            []string
-	took, cpu       sample
+	took, cpu       measure.Sample
 	minflt          []float64
-	last            result // this round's run
+	last            measure.Result // this round's run
 }
 
 // hotPath is scenario 1: "tokctl token" on a valid token, the same call of tokctl built as "go
@@ -42,7 +43,7 @@ func (b *bench) hotPath() (outcome, error) {
 	cli := &contender{name: "clifloor", what: "floor + net/http and urfave/cli linked in, never run (bench/clifloor)", bin: b.bin.cli, args: floorArgs}
 	linked := &contender{name: "linkedfloor", what: "floor + all of tokctl linked in, never run (bench/linkedfloor)", bin: b.bin.linked, args: floorArgs}
 	all := []*contender{floor, cli, linked, tok, plain}
-	var outs []result
+	var outs []measure.Result
 	for i := range b.n.hotWarm + b.n.hotPairs {
 		for k := range all {
 			r := all[(i+k)%len(all)]
@@ -57,51 +58,51 @@ func (b *bench) hotPath() (outcome, error) {
 			continue
 		}
 		for _, r := range all {
-			r.took = append(r.took, r.last.took)
-			r.cpu = append(r.cpu, r.last.cpu)
-			r.minflt = append(r.minflt, float64(r.last.minflt))
+			r.took = append(r.took, r.last.Took)
+			r.cpu = append(r.cpu, r.last.CPU)
+			r.minflt = append(r.minflt, float64(r.last.Minflt))
 		}
 	}
-	t := tallyTokens(outs, c.AccessToken)
-	o.checkInt("hot path: failed runs (tokctl and floor)", t.failed, 0)
-	o.checkInt("hot path: runs printing another token than the stored one", t.wrong, 0)
+	t := measure.TallyTokens(outs, c.AccessToken)
+	o.checkInt("hot path: failed runs (tokctl and floor)", t.Failed, 0)
+	o.checkInt("hot path: runs printing another token than the stored one", t.Wrong, 0)
 	o.checkInt("hot path: token-endpoint calls", srv.Stats().TokenRequests, 0)
 
 	vsFloor, vsCli := ratios(tok, floor), ratios(tok, cli)
 	o.rows = append(o.rows, row{
-		scenario: fmt.Sprintf("1. hot path: `tokctl token` vs floor, per call (%s)", plural(len(tok.took), "pair")),
-		measured: tok.took.medP90(),
-		baseline: floor.took.medP90(),
-		ratio:    fmt.Sprintf("%s (median of per-pair ratios; p90 %s; ratio of medians %s)", times(medianF(vsFloor)), times(pctF(vsFloor, 90)), times(ratioOfMedians(tok, floor))),
+		scenario: fmt.Sprintf("1. hot path: `tokctl token` vs floor, per call (%s)", measure.Plural(len(tok.took), "pair")),
+		measured: tok.took.MedP90(),
+		baseline: floor.took.MedP90(),
+		ratio:    fmt.Sprintf("%s (median of per-pair ratios; p90 %s; ratio of medians %s)", measure.Times(measure.MedianF(vsFloor)), measure.Times(measure.PctF(vsFloor, 90)), measure.Times(ratioOfMedians(tok, floor))),
 		target:   "≤ 1.30×",
-		met:      met(medianF(vsFloor) <= 1.3),
+		met:      met(measure.MedianF(vsFloor) <= 1.3),
 	}, row{
-		scenario: fmt.Sprintf("1b. hot path: `tokctl token` vs clifloor (floor + net/http + urfave/cli), per call (%s)", plural(len(tok.took), "pair")),
-		measured: tok.took.medP90(),
-		baseline: cli.took.medP90(),
-		ratio:    fmt.Sprintf("%s (median of per-pair ratios; p90 %s; ratio of medians %s)", times(medianF(vsCli)), times(pctF(vsCli, 90)), times(ratioOfMedians(tok, cli))),
+		scenario: fmt.Sprintf("1b. hot path: `tokctl token` vs clifloor (floor + net/http + urfave/cli), per call (%s)", measure.Plural(len(tok.took), "pair")),
+		measured: tok.took.MedP90(),
+		baseline: cli.took.MedP90(),
+		ratio:    fmt.Sprintf("%s (median of per-pair ratios; p90 %s; ratio of medians %s)", measure.Times(measure.MedianF(vsCli)), measure.Times(measure.PctF(vsCli, 90)), measure.Times(ratioOfMedians(tok, cli))),
 		target:   "≤ 1.10× (issue 11)",
-		met:      met(medianF(vsCli) <= 1.1),
+		met:      met(measure.MedianF(vsCli) <= 1.1),
 	})
 	o.notef("hot path, where the time goes: the floor linked with all of tokctl (bench/linkedfloor: same work, tokctl's dependency set) takes %s vs floor %s (%s per pair), before tokctl does anything; tokctl token vs that linked floor: %s per pair — the part tokctl's own code adds.",
-		ms(linked.took.median()), ms(floor.took.median()), times(medianF(ratios(linked, floor))), times(medianF(ratios(tok, linked))))
+		measure.Ms(linked.took.Median()), measure.Ms(floor.took.Median()), measure.Times(measure.MedianF(ratios(linked, floor))), measure.Times(measure.MedianF(ratios(tok, linked))))
 	o.notef("hot path, the least any tokctl costs: the floor linked with net/http and urfave/cli only (bench/clifloor, both referenced, never run) takes %s vs floor %s (%s per pair) — the start-up price of the two libraries the design prescribes, before any of tokctl's own dependencies or code.",
-		ms(cli.took.median()), ms(floor.took.median()), times(medianF(ratios(cli, floor))))
-	o.notef("hot path: %s discarded; each figure is Start→Wait of one process, stdout checked against the stored token.", plural(b.n.hotWarm, "warm-up round"))
+		measure.Ms(cli.took.Median()), measure.Ms(floor.took.Median()), measure.Times(measure.MedianF(ratios(cli, floor))))
+	o.notef("hot path: %s discarded; each figure is Start→Wait of one process, stdout checked against the stored token.", measure.Plural(b.n.hotWarm, "warm-up round"))
 	o.notef("hot path, where the time goes: CPU time (user+sys) per call tokctl %s vs floor %s (%s); minor page faults per call %.0f vs %.0f.",
-		ms(tok.cpu.median()), ms(floor.cpu.median()), times(medianF(cpuRatios(tok, floor))), medianF(tok.minflt), medianF(floor.minflt))
+		measure.Ms(tok.cpu.Median()), measure.Ms(floor.cpu.Median()), measure.Times(measure.MedianF(cpuRatios(tok, floor))), measure.MedianF(tok.minflt), measure.MedianF(floor.minflt))
 
 	var md strings.Builder
 	fmt.Fprintf(&md, "## Hot path, side by side\n\n")
-	fmt.Fprintf(&md, "One valid token on disk; every program below ran once per round, %s, in a rotating order; a ratio is taken within each round, then the median of those is shown (p90 in brackets).\n\n", plural(len(tok.took), "round"))
+	fmt.Fprintf(&md, "One valid token on disk; every program below ran once per round, %s, in a rotating order; a ratio is taken within each round, then the median of those is shown (p90 in brackets).\n\n", measure.Plural(len(tok.took), "round"))
 	fmt.Fprintf(&md, "| program | what it is | size | wall median (p90) | vs floor | vs clifloor | CPU (user+sys) | minor faults |\n|---|---|---|---|---|---|---|---|\n")
 	for _, r := range []*contender{floor, cli, linked, tok, plain} {
 		vf, vc := ratios(r, floor), ratios(r, cli)
-		fmt.Fprintf(&md, "| %s | %s | %s | %s | %s (%s) | %s (%s) | %s | %.0f |\n", r.name, r.what, b.bin.mib(r.bin), r.took.medP90(),
-			times(medianF(vf)), times(pctF(vf, 90)), times(medianF(vc)), times(pctF(vc, 90)), ms(r.cpu.median()), medianF(r.minflt))
+		fmt.Fprintf(&md, "| %s | %s | %s | %s | %s (%s) | %s (%s) | %s | %.0f |\n", r.name, r.what, b.bin.mib(r.bin), r.took.MedP90(),
+			measure.Times(measure.MedianF(vf)), measure.Times(measure.PctF(vf, 90)), measure.Times(measure.MedianF(vc)), measure.Times(measure.PctF(vc, 90)), measure.Ms(r.cpu.Median()), measure.MedianF(r.minflt))
 	}
 	pr := ratios(plain, tok)
-	fmt.Fprintf(&md, "\nThe `go install` build vs the release build: %s per pair (p90 %s), %s vs %s.\n", times(medianF(pr)), times(pctF(pr, 90)), b.bin.mib(b.bin.plain), b.bin.mib(b.bin.tokctl))
+	fmt.Fprintf(&md, "\nThe `go install` build vs the release build: %s per pair (p90 %s), %s vs %s.\n", measure.Times(measure.MedianF(pr)), measure.Times(measure.PctF(pr, 90)), b.bin.mib(b.bin.plain), b.bin.mib(b.bin.tokctl))
 	fmt.Fprintf(&md, "\n%s\n", peersNote)
 	o.sections = append(o.sections, md.String())
 	return o, nil
@@ -117,19 +118,19 @@ lists, 2026-12-05), and nothing else may be fetched here. See bench/README.md.`
 
 // ratios returns a's wall time over b's, round by round.
 func ratios(a, b *contender) []float64 {
-	p := pairs{a: a.took, b: b.took}
-	return p.ratios()
+	p := measure.Pairs{A: a.took, B: b.took}
+	return p.Ratios()
 }
 
 // cpuRatios returns a's CPU time over b's, round by round.
 func cpuRatios(a, b *contender) []float64 {
-	p := pairs{a: a.cpu, b: b.cpu}
-	return p.ratios()
+	p := measure.Pairs{A: a.cpu, B: b.cpu}
+	return p.Ratios()
 }
 
 func ratioOfMedians(a, b *contender) float64 {
-	p := pairs{a: a.took, b: b.took}
-	return p.ratioOfMedians()
+	p := measure.Pairs{A: a.took, B: b.took}
+	return p.RatioOfMedians()
 }
 
 // linkage says whether the binary at path is linked dynamically (cgo, libc) or statically.
@@ -162,11 +163,11 @@ func (b *bench) hotBurst() (outcome, error) {
 	if err != nil {
 		return o, err
 	}
-	var p pairs
+	var p measure.Pairs
 	var failed, wrong int
 	for i := range b.n.burstWarm + b.n.burstPairs {
 		var tw, fw time.Duration
-		var tres, fres []result
+		var tres, fres []measure.Result
 		var terr, ferr error
 		if i%2 == 0 {
 			tw, tres, terr = f.tokctlBurst(n)
@@ -178,25 +179,25 @@ func (b *bench) hotBurst() (outcome, error) {
 		if terr != nil || ferr != nil {
 			return o, fmt.Errorf("hot burst: %v %v", terr, ferr)
 		}
-		t := tallyTokens(append(tres, fres...), c.AccessToken)
-		failed, wrong = failed+t.failed, wrong+t.wrong
+		t := measure.TallyTokens(append(tres, fres...), c.AccessToken)
+		failed, wrong = failed+t.Failed, wrong+t.Wrong
 		if i >= b.n.burstWarm {
-			p.add(tw, fw)
+			p.Add(tw, fw)
 		}
 	}
 	o.checkInt("hot burst: failed processes", failed, 0)
 	o.checkInt("hot burst: processes printing another token than the stored one", wrong, 0)
 	o.checkInt("hot burst: token-endpoint calls", srv.Stats().TokenRequests, 0)
-	ratio := p.ratioOfMedians()
-	r := p.ratios()
+	ratio := p.RatioOfMedians()
+	r := p.Ratios()
 	o.rows = append(o.rows, row{
-		scenario: fmt.Sprintf("2. hot burst: %d concurrent `tokctl token` vs %d floor, burst wall (%s)", n, n, plural(len(p.a), "pair")),
-		measured: p.a.medP90(),
-		baseline: p.b.medP90(),
-		ratio:    fmt.Sprintf("%s (ratio of medians; per-pair median %s, p90 %s)", times(ratio), times(medianF(r)), times(pctF(r, 90))),
+		scenario: fmt.Sprintf("2. hot burst: %d concurrent `tokctl token` vs %d floor, burst wall (%s)", n, n, measure.Plural(len(p.A), "pair")),
+		measured: p.A.MedP90(),
+		baseline: p.B.MedP90(),
+		ratio:    fmt.Sprintf("%s (ratio of medians; per-pair median %s, p90 %s)", measure.Times(ratio), measure.Times(measure.MedianF(r)), measure.Times(measure.PctF(r, 90))),
 		target:   "≤ 1.20×",
 		met:      met(ratio <= 1.2),
 	})
-	o.notef("hot burst: %s discarded; wall = just before the first Start to the last process reaped.", plural(b.n.burstWarm, "warm-up pair"))
+	o.notef("hot burst: %s discarded; wall = just before the first Start to the last process reaped.", measure.Plural(b.n.burstWarm, "warm-up pair"))
 	return o, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tokctl/tokctl/bench/internal/measure"
 	"github.com/tokctl/tokctl/config"
 	"github.com/tokctl/tokctl/creds"
 	"github.com/tokctl/tokctl/oauthtest"
@@ -43,12 +44,12 @@ func (b *bench) keyringHotPath() (outcome, error) {
 		return o, err
 	}
 
-	var p pairs
-	var all []result
+	var p measure.Pairs
+	var all []measure.Result
 	for i := range b.n.hotWarm + b.n.hotPairs {
 		sides := [2]struct {
 			args []string
-			res  result
+			res  measure.Result
 		}{{args: kr.tokctlArgs()}, {args: file.tokctlArgs()}}
 		for k := range sides {
 			s := &sides[(i+k)%2]
@@ -58,19 +59,19 @@ func (b *bench) keyringHotPath() (outcome, error) {
 		}
 		all = append(all, sides[0].res, sides[1].res)
 		if i >= b.n.hotWarm {
-			p.add(sides[0].res.took, sides[1].res.took)
+			p.Add(sides[0].res.Took, sides[1].res.Took)
 		}
 	}
-	t := tallyTokens(all, c.AccessToken)
-	o.checkInt("keychain hot path: failed runs (keychain and file)", t.failed, 0)
-	o.checkInt("keychain hot path: runs printing another token than the stored one", t.wrong, 0)
+	t := measure.TallyTokens(all, c.AccessToken)
+	o.checkInt("keychain hot path: failed runs (keychain and file)", t.Failed, 0)
+	o.checkInt("keychain hot path: runs printing another token than the stored one", t.Wrong, 0)
 	o.checkInt("keychain hot path: token-endpoint calls", srv.Stats().TokenRequests, 0)
-	r := p.ratios()
+	r := p.Ratios()
 	o.rows = append(o.rows, row{
-		scenario: fmt.Sprintf("6. keychain hot path: `tokctl token` on the keychain store vs the file store (%s)", plural(len(p.a), "pair")),
-		measured: p.a.medP90(),
-		baseline: p.b.medP90(),
-		ratio:    fmt.Sprintf("%s (median of per-pair ratios; p90 %s)", times(medianF(r)), times(pctF(r, 90))),
+		scenario: fmt.Sprintf("6. keychain hot path: `tokctl token` on the keychain store vs the file store (%s)", measure.Plural(len(p.A), "pair")),
+		measured: p.A.MedP90(),
+		baseline: p.B.MedP90(),
+		ratio:    fmt.Sprintf("%s (median of per-pair ratios; p90 %s)", measure.Times(measure.MedianF(r)), measure.Times(measure.PctF(r, 90))),
 		target:   "reported (issue 5)",
 		met:      "—",
 	})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tokctl/tokctl/bench/internal/measure"
 	"github.com/tokctl/tokctl/oauthtest"
 )
 
@@ -19,7 +20,7 @@ func (b *bench) expiredBurst() (outcome, error) {
 	if err != nil {
 		return o, err
 	}
-	var p pairs
+	var p measure.Pairs
 	var calls, failed, distinct, wrong, twice, inactive, freshCalls, freshBad []int
 	expired := func() (time.Duration, error) {
 		if _, err := f.store(-time.Minute); err != nil {
@@ -34,12 +35,12 @@ func (b *bench) expiredBurst() (outcome, error) {
 		if err != nil {
 			return 0, fmt.Errorf("expired burst: stored credential: %w", err)
 		}
-		t := tallyTokens(res, stored.AccessToken)
-		calls, failed, distinct = append(calls, st.TokenRequests), append(failed, t.failed), append(distinct, t.distinct)
-		wrong, twice = append(wrong, t.wrong), append(twice, st.PresentedTwice+st.ReuseDetected)
-		inactive = append(inactive, btoi(!srv.Active(stored.RefreshToken)))
-		if t.firstErr != "" && len(o.notes) < 3 {
-			o.notef("expired burst: first failure: %s", t.firstErr)
+		t := measure.TallyTokens(res, stored.AccessToken)
+		calls, failed, distinct = append(calls, st.TokenRequests), append(failed, t.Failed), append(distinct, t.Distinct)
+		wrong, twice = append(wrong, t.Wrong), append(twice, st.PresentedTwice+st.ReuseDetected)
+		inactive = append(inactive, measure.Btoi(!srv.Active(stored.RefreshToken)))
+		if t.FirstErr != "" && len(o.notes) < 3 {
+			o.notef("expired burst: first failure: %s", t.FirstErr)
 		}
 		return wall, nil
 	}
@@ -59,14 +60,14 @@ func (b *bench) expiredBurst() (outcome, error) {
 	o.checkAll("expired burst: stored refresh token inactive at the provider", inactive, 0)
 	o.checkAll("fresh-token burst: token-endpoint calls", freshCalls, 0)
 	o.checkAll("fresh-token burst: failed or wrong callers", freshBad, 0)
-	d := p.diffs()
+	d := p.Diffs()
 	o.rows = append(o.rows, row{
-		scenario: fmt.Sprintf("3. expired burst: %d callers, one refresh at %s server latency, vs the same burst on a fresh token (%s)", n, latency, plural(len(p.a), "pair")),
-		measured: p.a.medP90(),
-		baseline: p.b.medP90(),
-		ratio:    fmt.Sprintf("%s median per-pair difference (p90 %s); %s", signed(d.median()), signed(d.pct(90)), times(p.ratioOfMedians())),
+		scenario: fmt.Sprintf("3. expired burst: %d callers, one refresh at %s server latency, vs the same burst on a fresh token (%s)", n, latency, measure.Plural(len(p.A), "pair")),
+		measured: p.A.MedP90(),
+		baseline: p.B.MedP90(),
+		ratio:    fmt.Sprintf("%s median per-pair difference (p90 %s); %s", signed(d.Median()), signed(d.Pct(90)), measure.Times(p.RatioOfMedians())),
 		target:   "difference ≤ 75 ms (1.5 × latency)",
-		met:      met(d.median() <= latency*3/2),
+		met:      met(d.Median() <= latency*3/2),
 	})
 	return o, nil
 }
@@ -83,7 +84,7 @@ func (b *bench) deadToken() (outcome, error) {
 	if err != nil {
 		return o, err
 	}
-	var p pairs
+	var p measure.Pairs
 	var calls, notExit3, printed, lost, freshBad []int
 	dead := func() (time.Duration, error) {
 		c, err := f.store(-time.Minute)
@@ -98,12 +99,12 @@ func (b *bench) deadToken() (outcome, error) {
 		}
 		bad, out := 0, 0
 		for _, r := range res {
-			bad += btoi(r.code != 3)
-			out += btoi(r.stdout != "")
+			bad += measure.Btoi(r.Code != 3)
+			out += measure.Btoi(r.Stdout != "")
 		}
 		calls, notExit3, printed = append(calls, srv.Stats().TokenRequests), append(notExit3, bad), append(printed, out)
 		kept, err := f.stored()
-		lost = append(lost, btoi(err != nil || kept.RefreshToken != c.RefreshToken))
+		lost = append(lost, measure.Btoi(err != nil || kept.RefreshToken != c.RefreshToken))
 		return wall, nil
 	}
 	fresh := func() (time.Duration, error) {
@@ -120,12 +121,12 @@ func (b *bench) deadToken() (outcome, error) {
 	o.checkAll("dead refresh token: credential lost or changed", lost, 0)
 	o.checkAll("dead-token baseline burst: failed or wrong callers", freshBad, 0)
 	o.rows = append(o.rows, row{
-		scenario: fmt.Sprintf("5. dead refresh token: %d callers, family revoked, %s latency, vs %d callers on a fresh token (%s)", n, latency, n, plural(len(p.a), "pair")),
-		measured: p.a.medP90(),
-		baseline: p.b.medP90(),
-		ratio:    fmt.Sprintf("%s (ratio of medians); max wall %s", times(p.ratioOfMedians()), ms(p.a.max())),
+		scenario: fmt.Sprintf("5. dead refresh token: %d callers, family revoked, %s latency, vs %d callers on a fresh token (%s)", n, latency, n, measure.Plural(len(p.A), "pair")),
+		measured: p.A.MedP90(),
+		baseline: p.B.MedP90(),
+		ratio:    fmt.Sprintf("%s (ratio of medians); max wall %s", measure.Times(p.RatioOfMedians()), measure.Ms(p.A.Max())),
 		target:   "wall ≤ 1 s",
-		met:      met(p.a.median() <= time.Second),
+		met:      met(p.A.Median() <= time.Second),
 	})
 	return o, nil
 }
@@ -134,7 +135,7 @@ func (b *bench) deadToken() (outcome, error) {
 // figures in that order whatever ran first.
 // pairedBursts runs warm unmeasured baseline bursts (page cache, binary, directory entries),
 // then n measured pairs of (measured, baseline) in alternating order.
-func pairedBursts(p *pairs, warm, n int, measured, baseline func() (time.Duration, error)) error {
+func pairedBursts(p *measure.Pairs, warm, n int, measured, baseline func() (time.Duration, error)) error {
 	for range warm {
 		if _, err := baseline(); err != nil {
 			return err
@@ -145,7 +146,7 @@ func pairedBursts(p *pairs, warm, n int, measured, baseline func() (time.Duratio
 		if err != nil {
 			return err
 		}
-		p.add(m, b)
+		p.Add(m, b)
 	}
 	return nil
 }
@@ -169,16 +170,9 @@ func inOrder(i int, a, b func() (time.Duration, error)) (time.Duration, time.Dur
 // signed formats a difference with its sign.
 func signed(d time.Duration) string {
 	if d >= 0 {
-		return "+" + ms(d)
+		return "+" + measure.Ms(d)
 	}
-	return "−" + ms(-d)
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	return "−" + measure.Ms(-d)
 }
 
 // freshBurst is the baseline burst: n callers on a token valid for an hour. bad counts callers
@@ -192,6 +186,6 @@ func (f *fixture) freshBurst(n int) (wall time.Duration, bad int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	t := tallyTokens(res, c.AccessToken)
-	return wall, t.failed + t.wrong, nil
+	t := measure.TallyTokens(res, c.AccessToken)
+	return wall, t.Failed + t.Wrong, nil
 }

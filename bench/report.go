@@ -132,11 +132,3 @@ func writeMarkdown(w io.Writer, h header, o *outcome) {
 		}
 	}
 }
-
-// plural formats "1 pair", "2 pairs".
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
-}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokctl/tokctl/bench/internal/measure"
 	"github.com/tokctl/tokctl/eventlog"
 	"github.com/tokctl/tokctl/oauthtest"
 )
@@ -31,10 +32,10 @@ type burstSide struct {
 	calls, refreshes    int
 	presentedTwice      int
 	failed, wrong, dist int
-	crossHostWaits      int    // lock_wait records whose holder was on another host (Redis side)
-	waits               int    // lock_wait records
-	acquiredAfterWait   int    // lock_wait records "acquired": a caller waited, then took the lock itself
-	waited              sample // the lock_wait records' durations
+	crossHostWaits      int            // lock_wait records whose holder was on another host (Redis side)
+	waits               int            // lock_wait records
+	acquiredAfterWait   int            // lock_wait records "acquired": a caller waited, then took the lock itself
+	waited              measure.Sample // the lock_wait records' durations
 	firstErr            string
 }
 
@@ -89,7 +90,7 @@ func (f *fleet) expiredBurst() error {
 			for _, r := range readEvents(h.dir) {
 				if r.Kind == "lock_wait" {
 					s.waits++
-					s.acquiredAfterWait += btoi(r.Outcome == "acquired")
+					s.acquiredAfterWait += measure.Btoi(r.Outcome == "acquired")
 					s.waited = append(s.waited, time.Duration(r.DurationMS*float64(time.Millisecond)))
 					if r.HolderHost != "" && r.HolderHost != r.Host {
 						s.crossHostWaits++
@@ -116,14 +117,14 @@ func (f *fleet) expiredBurst() error {
 		for _, r := range readEvents(fileHome.dir) {
 			if r.Kind == "lock_wait" {
 				s.waits++
-				s.acquiredAfterWait += btoi(r.Outcome == "acquired")
+				s.acquiredAfterWait += measure.Btoi(r.Outcome == "acquired")
 				s.waited = append(s.waited, time.Duration(r.DurationMS*float64(time.Millisecond)))
 			}
 		}
 		return s, err
 	}
 
-	var p pairs
+	var p measure.Pairs
 	var rs, fs []burstSide
 	for i := range f.n.burstWarm + f.n.burstPairs {
 		var r, fl burstSide
@@ -143,7 +144,7 @@ func (f *fleet) expiredBurst() error {
 		if i < f.n.burstWarm {
 			continue
 		}
-		p.add(r.wall, fl.wall)
+		p.Add(r.wall, fl.wall)
 		rs, fs = append(rs, r), append(fs, fl)
 	}
 	o := &f.out
@@ -171,29 +172,29 @@ func (f *fleet) expiredBurst() error {
 			}
 		}
 	}
-	d := p.diffs()
+	d := p.Diffs()
 	o.rows = append(o.rows, row{
-		scenario: fmt.Sprintf("b. expired burst: %d `tokctl token` on %d hosts × %d (Redis) vs %d on one host's file store, released together by a start gate, provider latency %s, burst wall (%s)", n, burstHosts, burstPerHost, n, burstLatency, plural(len(p.a), "pair")),
-		measured: "Redis " + p.a.medP90(),
-		baseline: "file " + p.b.medP90(),
-		ratio:    fmt.Sprintf("difference %s (p90 %s); %s", ms(d.median()), ms(d.pct(90)), p.ratioText()),
+		scenario: fmt.Sprintf("b. expired burst: %d `tokctl token` on %d hosts × %d (Redis) vs %d on one host's file store, released together by a start gate, provider latency %s, burst wall (%s)", n, burstHosts, burstPerHost, n, burstLatency, measure.Plural(len(p.A), "pair")),
+		measured: "Redis " + p.A.MedP90(),
+		baseline: "file " + p.B.MedP90(),
+		ratio:    fmt.Sprintf("difference %s (p90 %s); %s", measure.Ms(d.Median()), measure.Ms(d.Pct(90)), p.RatioText()),
 	})
 	var waits, cross []int
 	for _, s := range rs {
 		waits, cross = append(waits, s.waits), append(cross, s.crossHostWaits)
 	}
-	var rcpu, fcpu, rsrv, fsrv sample
+	var rcpu, fcpu, rsrv, fsrv measure.Sample
 	for i := range rs {
 		rcpu, fcpu = append(rcpu, rs[i].cpu), append(fcpu, fs[i].cpu)
 		rsrv, fsrv = append(rsrv, rs[i].redisCPU), append(fsrv, fs[i].redisCPU)
 	}
-	cp := pairs{a: rcpu, b: fcpu}
+	cp := measure.Pairs{A: rcpu, B: fcpu}
 	o.notef("b. expired burst, where the time goes: CPU time (user+sys) of the 200 callers per burst, summed, Redis %s vs file %s (%s); redis-server's own CPU time during the burst %s (during the file side's burst: %s). With 2 CPUs, the callers' CPU time bounds the wall from below.",
-		rcpu.medP90(), fcpu.medP90(), cp.ratioText(), rsrv.medP90(), fsrv.medP90())
+		rcpu.MedP90(), fcpu.MedP90(), cp.RatioText(), rsrv.MedP90(), fsrv.MedP90())
 	var perBurst []string
 	for i := range rs {
-		perBurst = append(perBurst, fmt.Sprintf("%s/%d/%s/%d vs %s/%d/%s/%d", ms(rs[i].wall), rs[i].waits, ms(rs[i].waited.median()), rs[i].acquiredAfterWait,
-			ms(fs[i].wall), fs[i].waits, ms(fs[i].waited.median()), fs[i].acquiredAfterWait))
+		perBurst = append(perBurst, fmt.Sprintf("%s/%d/%s/%d vs %s/%d/%s/%d", measure.Ms(rs[i].wall), rs[i].waits, measure.Ms(rs[i].waited.Median()), rs[i].acquiredAfterWait,
+			measure.Ms(fs[i].wall), fs[i].waits, measure.Ms(fs[i].waited.Median()), fs[i].acquiredAfterWait))
 	}
 	o.notef("b. expired burst, pair by pair, Redis vs file: wall / callers that waited for the lock (lock_wait records in the event logs) / their median wait / those that then took the lock themselves (each re-read the credential under the lock, found it refreshed and released it): %s.", strings.Join(perBurst, "; "))
 	var cmds []string
@@ -201,12 +202,12 @@ func (f *fleet) expiredBurst() error {
 		cmds = append(cmds, s.commands)
 	}
 	o.notef("b. expired burst, Redis side: Redis commands per caller, burst by burst (INFO commandstats; the harness's own SET of the expired credential and INFO included): %s.", strings.Join(cmds, " | "))
-	var spawns sample
+	var spawns measure.Sample
 	for _, s := range append(append([]burstSide{}, rs...), fs...) {
 		spawns = append(spawns, s.spawn)
 	}
 	o.notef("b. expired burst: each burst stores a new login whose access token expired a minute ago, starts all %d callers behind a start gate (`unshare -u sh -c 'hostname \"$0\" || exit 97; read -r _; exec \"$@\"' host-N tokctl token …`, standard input a pipe; Redis side: host-1, host-2, … host-8, host-1, … in turn; file side: all host-1), then opens the gate: every caller becomes tokctl at once and finds the token expired. Wall = the gate's opening to the last process reaped (starting the %d wrappers before it took %s, p90 %s, not counted). Both sides pay the same wrapper and exec, so the difference is the store's; %s discarded.",
-		n, n, ms(spawns.median()), ms(spawns.pct(90)), plural(f.n.burstWarm, "warm-up pair"))
+		n, n, measure.Ms(spawns.Median()), measure.Ms(spawns.Pct(90)), measure.Plural(f.n.burstWarm, "warm-up pair"))
 	o.notef("b. expired burst, Redis side: lock_wait records in the 8 hosts' event logs per burst %s; of those, waits for a holder on another host %s (the holder's host is read from the lock's owner record in Redis: the hosts were distinct).",
 		compact(itoaAll(waits)), compact(itoaAll(cross)))
 	return nil
@@ -229,16 +230,16 @@ func (f *fleet) judgeBurst(procs []*proc, gateR, gateW *os.File, srv *oauthtest.
 	}
 	var cpu time.Duration
 	for _, r := range res {
-		cpu += r.cpu
+		cpu += r.CPU
 	}
 	st := srv.Stats()
 	stored, err := h.store.Load()
 	if err != nil {
 		return burstSide{}, fmt.Errorf("read the credential back: %w", err)
 	}
-	t := tallyTokens(res, stored.AccessToken)
+	t := measure.TallyTokens(res, stored.AccessToken)
 	return burstSide{wall: wall, spawn: spawn, cpu: cpu, redisCPU: cpu1 - cpu0, calls: st.TokenRequests, refreshes: st.Refreshes, presentedTwice: st.PresentedTwice,
-		failed: t.failed, wrong: t.wrong, dist: t.distinct, firstErr: t.firstErr}, nil
+		failed: t.Failed, wrong: t.Wrong, dist: t.Distinct, firstErr: t.FirstErr}, nil
 }
 
 // redisCPU is redis-server's user+sys CPU time so far (INFO cpu).

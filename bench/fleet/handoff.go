@@ -4,71 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/tokctl/tokctl/bench/internal/measure"
 	"github.com/tokctl/tokctl/oauthtest"
 	"github.com/tokctl/tokctl/redisstore"
 )
-
-// arrivalListener hands oauthtest's server its connections and stamps the moment the first
-// bytes of each arrive (bench/handoff.go does the same): every tokctl process opens its own
-// connection and sends its token request at once, so that is when the provider sees it.
-type arrivalListener struct {
-	net.Listener
-	arrivals chan time.Time
-}
-
-func (l *arrivalListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &arrivalConn{Conn: c, arrivals: l.arrivals}, nil
-}
-
-type arrivalConn struct {
-	net.Conn
-	arrivals chan time.Time
-	once     sync.Once
-}
-
-func (c *arrivalConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.once.Do(func() {
-			select {
-			case c.arrivals <- time.Now():
-			default:
-			}
-		})
-	}
-	return n, err
-}
-
-func nextArrival(arrivals <-chan time.Time, d time.Duration) (time.Time, error) {
-	select {
-	case t := <-arrivals:
-		return t, nil
-	case <-time.After(d):
-		return time.Time{}, errors.New("no token request arrived")
-	}
-}
 
 // handoff is scenario c: the lock holder on host A is mid-refresh (the provider holds its
 // request: fault Slow), a waiter on host B waits for the lock, the holder is SIGKILLed; measured
 // is kill → the waiter's token request at the provider. Nobody releases a dead holder's lock in
 // Redis: it lasts until its lease runs out, which bounds the handoff by design.
 func (f *fleet) handoff() error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	arrivals, err := measure.ListenArrivals()
 	if err != nil {
 		return err
 	}
-	arrivals := make(chan time.Time, 64)
-	srv, err := oauthtest.Serve(context.Background(), &arrivalListener{Listener: ln, arrivals: arrivals}, oauthtest.Options{})
+	srv, err := oauthtest.Serve(context.Background(), arrivals, oauthtest.Options{})
 	if err != nil {
 		return err
 	}
@@ -89,7 +43,7 @@ func (f *fleet) handoff() error {
 	return nil
 }
 
-func (f *fleet) handoffWith(srv *oauthtest.Server, arrivals chan time.Time, query string, lease time.Duration, iters int) error {
+func (f *fleet) handoffWith(srv *oauthtest.Server, arrivals *measure.ArrivalListener, query string, lease time.Duration, iters int) error {
 	url := f.redisURL(query)
 	name := "lease" + strings.TrimPrefix(query, "?lease=")
 	a, err := f.newHome("handoff-a-"+name, srv.TokenURL(), url)
@@ -101,12 +55,10 @@ func (f *fleet) handoffWith(srv *oauthtest.Server, arrivals chan time.Time, quer
 		return err
 	}
 	lockTimeout := 3 * lease
-	var toRequest, pttls, over, toDone sample
+	var toRequest, pttls, over, toDone measure.Sample
 	var early, missing, waiterBad, refreshes, twice, lockLeft []int
 	for range iters {
-		for len(arrivals) > 0 {
-			<-arrivals
-		}
+		arrivals.Drain()
 		if _, err := a.put(srv, -time.Minute); err != nil {
 			return err
 		}
@@ -116,7 +68,7 @@ func (f *fleet) handoffWith(srv *oauthtest.Server, arrivals chan time.Time, quer
 			return err
 		}
 		stop := func(p *proc) { p.cmd.Process.Kill(); p.cmd.Wait() }
-		if _, err := nextArrival(arrivals, 15*time.Second); err != nil {
+		if _, err := arrivals.Next(15 * time.Second); err != nil {
 			stop(holder)
 			return fmt.Errorf("handoff: the holder never reached the provider: %w", err)
 		}
@@ -131,7 +83,7 @@ func (f *fleet) handoffWith(srv *oauthtest.Server, arrivals chan time.Time, quer
 			return fmt.Errorf("handoff: %w", err)
 		}
 		select {
-		case <-arrivals:
+		case <-arrivals.Arrivals:
 			early = append(early, 1)
 		default:
 			early = append(early, 0)
@@ -149,14 +101,14 @@ func (f *fleet) handoffWith(srv *oauthtest.Server, arrivals chan time.Time, quer
 			stop(waiter)
 			return fmt.Errorf("handoff: kill the holder: %w", err)
 		}
-		arrived, arrErr := nextArrival(arrivals, lease+15*time.Second)
+		arrived, arrErr := arrivals.Next(lease + 15*time.Second)
 		holder.wait()
 		wr, err := waiter.wait()
 		done := time.Since(killed)
 		if err != nil {
 			return err
 		}
-		missing = append(missing, btoi(arrErr != nil))
+		missing = append(missing, measure.Btoi(arrErr != nil))
 		if arrErr == nil {
 			leaseEnd := pttlAt.Add(time.Duration(pttl) * time.Millisecond)
 			toRequest = append(toRequest, arrived.Sub(killed))
@@ -164,15 +116,15 @@ func (f *fleet) handoffWith(srv *oauthtest.Server, arrivals chan time.Time, quer
 			over = append(over, arrived.Sub(leaseEnd))
 			toDone = append(toDone, done)
 		} else {
-			f.out.notef("c. handoff (lease %s): no token request after the kill (waiter exit %d, stderr %q)", lease, wr.code, strings.TrimSpace(wr.stderr))
+			f.out.notef("c. handoff (lease %s): no token request after the kill (waiter exit %d, stderr %q)", lease, wr.Code, strings.TrimSpace(wr.Stderr))
 		}
 		stored, err := a.store.Load()
-		ok := err == nil && wr.code == 0 && wr.stderr == "" && wr.stdout == stored.AccessToken+"\n"
-		waiterBad = append(waiterBad, btoi(!ok))
+		ok := err == nil && wr.Code == 0 && wr.Stderr == "" && wr.Stdout == stored.AccessToken+"\n"
+		waiterBad = append(waiterBad, measure.Btoi(!ok))
 		st := srv.Stats()
 		refreshes, twice = append(refreshes, st.Refreshes), append(twice, st.PresentedTwice)
 		v, err = f.redis.Do("EXISTS", "tokctl:{"+profile+"}:lock")
-		lockLeft = append(lockLeft, btoi(err != nil || v != int64(0)))
+		lockLeft = append(lockLeft, measure.Btoi(err != nil || v != int64(0)))
 	}
 	o := &f.out
 	tag := fmt.Sprintf("c. handoff (lease %s)", lease)
@@ -187,12 +139,12 @@ func (f *fleet) handoffWith(srv *oauthtest.Server, arrivals chan time.Time, quer
 		what = "`redis://…/0" + query + "`"
 	}
 	o.rows = append(o.rows, row{
-		scenario: fmt.Sprintf("c. handoff across hosts after SIGKILL (%s): kill of the holder on host-a → the waiter's token request (host-b) at the provider (%s)", what, plural(len(toRequest), "iteration")),
-		measured: toRequest.medP90(),
-		baseline: fmt.Sprintf("lease %s; the dead holder's lock had %s left at the kill (p90 %s)", lease, ms(pttls.median()), ms(pttls.pct(90))),
-		ratio:    fmt.Sprintf("request after the lease ran out: +%s (p90 +%s); handoff / lease %s", ms(over.median()), ms(over.pct(90)), times(float64(toRequest.median())/float64(lease))),
+		scenario: fmt.Sprintf("c. handoff across hosts after SIGKILL (%s): kill of the holder on host-a → the waiter's token request (host-b) at the provider (%s)", what, measure.Plural(len(toRequest), "iteration")),
+		measured: toRequest.MedP90(),
+		baseline: fmt.Sprintf("lease %s; the dead holder's lock had %s left at the kill (p90 %s)", lease, measure.Ms(pttls.Median()), measure.Ms(pttls.Pct(90))),
+		ratio:    fmt.Sprintf("request after the lease ran out: +%s (p90 +%s); handoff / lease %s", measure.Ms(over.Median()), measure.Ms(over.Pct(90)), measure.Times(float64(toRequest.Median())/float64(lease))),
 	})
-	o.notef("%s: waiter `--lock-timeout %s`; kill → the waiter exited with the stored token: %s.", tag, lockTimeout, toDone.medP90())
+	o.notef("%s: waiter `--lock-timeout %s`; kill → the waiter exited with the stored token: %s.", tag, lockTimeout, toDone.MedP90())
 	if !f.handoffExplained {
 		f.handoffExplained = true
 		o.notef("c. handoff: the handoff is bounded by the lease by design. Nobody releases a SIGKILLed holder's lock in Redis and no waiter breaks it early (a live holder on a stalled host must not be overtaken): it lasts until its lease runs out, then a waiter takes it and sends its refresh. The lock's time left (PTTL) at the kill is below the lease because the holder renews the lease periodically; \"after the lease ran out\" is how long after the lock's expiry the waiter's request reached the provider. On one host's file store a waiter judges a dead holder's lock file stale as soon as the holder's process is gone, so there the handoff takes milliseconds (bench's scenario 4); across hosts no host can see another's processes, hence the lease.")

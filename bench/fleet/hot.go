@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokctl/tokctl/bench/internal/measure"
 	"github.com/tokctl/tokctl/oauthtest"
 )
 
@@ -15,10 +16,10 @@ type side struct {
 	bin    string
 	args   []string
 	env    []string // nil: the fleet's
-	took   sample
-	cpu    sample
+	took   measure.Sample
+	cpu    measure.Sample
 	minflt []float64
-	outs   []result
+	outs   []measure.Result
 }
 
 // pairedRuns runs a and b once per round, alternating which goes first, and keeps the rounds
@@ -29,7 +30,7 @@ func (f *fleet) pairedRuns(a, b *side, warm, rounds int) error {
 		if i%2 == 1 {
 			order = []*side{b, a}
 		}
-		var got [2]result
+		var got [2]measure.Result
 		for k, s := range order {
 			r, err := f.runOne(s.bin, s.env, s.args...)
 			if err != nil {
@@ -42,16 +43,16 @@ func (f *fleet) pairedRuns(a, b *side, warm, rounds int) error {
 			continue
 		}
 		for k, s := range order {
-			s.took = append(s.took, got[k].took)
-			s.cpu = append(s.cpu, got[k].cpu)
-			s.minflt = append(s.minflt, float64(got[k].minflt))
+			s.took = append(s.took, got[k].Took)
+			s.cpu = append(s.cpu, got[k].CPU)
+			s.minflt = append(s.minflt, float64(got[k].Minflt))
 		}
 	}
 	return nil
 }
 
-func (s *side) pairsWith(o *side) *pairs    { return &pairs{a: s.took, b: o.took} }
-func (s *side) cpuPairsWith(o *side) *pairs { return &pairs{a: s.cpu, b: o.cpu} }
+func (s *side) pairsWith(o *side) *measure.Pairs    { return &measure.Pairs{A: s.took, B: o.took} }
+func (s *side) cpuPairsWith(o *side) *measure.Pairs { return &measure.Pairs{A: s.cpu, B: o.cpu} }
 
 // hotPath is scenario a: tokctl token on a valid credential in Redis vs in the file store.
 func (f *fleet) hotPath() error {
@@ -86,22 +87,22 @@ func (f *fleet) hotPath() error {
 	if err != nil {
 		return err
 	}
-	tr, tf := tallyTokens(red.outs, rc.AccessToken), tallyTokens(file.outs, fc.AccessToken)
+	tr, tf := measure.TallyTokens(red.outs, rc.AccessToken), measure.TallyTokens(file.outs, fc.AccessToken)
 	o := &f.out
-	o.checkInt("a. hot path: failed runs (Redis + file)", tr.failed+tf.failed, 0)
-	o.checkInt("a. hot path: runs printing another token than the stored one", tr.wrong+tf.wrong, 0)
+	o.checkInt("a. hot path: failed runs (Redis + file)", tr.Failed+tf.Failed, 0)
+	o.checkInt("a. hot path: runs printing another token than the stored one", tr.Wrong+tf.Wrong, 0)
 	o.checkInt("a. hot path: token-endpoint calls", srv.Stats().TokenRequests, 0)
 	p := red.pairsWith(file)
 	o.rows = append(o.rows, row{
-		scenario: fmt.Sprintf("a. hot path: `tokctl token` on a valid credential, Redis store vs file store, wall per call (%s)", plural(len(p.a), "pair")),
-		measured: "Redis " + red.took.medP90(),
-		baseline: "file " + file.took.medP90(),
-		ratio:    p.ratioText() + fmt.Sprintf("; difference %s (p90 %s)", ms(p.diffs().median()), ms(p.diffs().pct(90))),
+		scenario: fmt.Sprintf("a. hot path: `tokctl token` on a valid credential, Redis store vs file store, wall per call (%s)", measure.Plural(len(p.A), "pair")),
+		measured: "Redis " + red.took.MedP90(),
+		baseline: "file " + file.took.MedP90(),
+		ratio:    p.RatioText() + fmt.Sprintf("; difference %s (p90 %s)", measure.Ms(p.Diffs().Median()), measure.Ms(p.Diffs().Pct(90))),
 	})
 	cp := red.cpuPairsWith(file)
 	runs := len(red.outs)
 	o.notef("a. hot path: CPU time (user+sys) per call Redis %s vs file %s (%s per pair); minor page faults per call %.0f vs %.0f; %s discarded.",
-		ms(red.cpu.median()), ms(file.cpu.median()), times(medianF(cp.ratios())), medianF(red.minflt), medianF(file.minflt), plural(f.n.hotWarm, "warm-up pair"))
+		measure.Ms(red.cpu.Median()), measure.Ms(file.cpu.Median()), measure.Times(measure.MedianF(cp.Ratios())), measure.MedianF(red.minflt), measure.MedianF(file.minflt), measure.Plural(f.n.hotWarm, "warm-up pair"))
 	o.notef("a. hot path: Redis commands per `tokctl token` on the Redis store (INFO commandstats over %d runs, warm-up included): %s. The file store reads the profile and the credential file.",
 		runs, perCall(before, after, runs))
 	return nil

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokctl/tokctl/bench/internal/measure"
 	"github.com/tokctl/tokctl/bench/torture/engine"
 	"github.com/tokctl/tokctl/oauthtest"
 )
@@ -44,7 +45,7 @@ func (f *fleet) worktreeBuild(label, rev string) (*build, error) {
 	if err := engine.Build(dir, b.bin, ""); err != nil {
 		return nil, err
 	}
-	if b.size, err = settle(b.bin); err != nil {
+	if b.size, err = measure.Settle(b.bin); err != nil {
 		return nil, err
 	}
 	cmd := exec.Command("go", "list", "-deps", "-tags", "urfave_cli_no_docs", ".")
@@ -107,10 +108,10 @@ func (f *fleet) linked() error {
 	if err := f.pairedRuns(a, b, f.n.oldWarm, f.n.oldPairs); err != nil {
 		return fmt.Errorf("old vs HEAD: %w", err)
 	}
-	ta, tb := tallyTokens(a.outs, c.AccessToken), tallyTokens(b.outs, c.AccessToken)
+	ta, tb := measure.TallyTokens(a.outs, c.AccessToken), measure.TallyTokens(b.outs, c.AccessToken)
 	o := &f.out
-	o.checkInt("d. file hot path, HEAD and "+old.short+": failed runs", ta.failed+tb.failed, 0)
-	o.checkInt("d. file hot path, HEAD and "+old.short+": runs printing another token than the stored one", ta.wrong+tb.wrong, 0)
+	o.checkInt("d. file hot path, HEAD and "+old.short+": failed runs", ta.Failed+tb.Failed, 0)
+	o.checkInt("d. file hot path, HEAD and "+old.short+": runs printing another token than the stored one", ta.Wrong+tb.Wrong, 0)
 	o.checkInt("d. file hot path: token-endpoint calls", srv.Stats().TokenRequests, 0)
 
 	ia, err := f.initTrace(head.bin, h.args())
@@ -123,14 +124,14 @@ func (f *fleet) linked() error {
 	}
 	p, cp := a.pairsWith(b), a.cpuPairsWith(b)
 	o.rows = append(o.rows, row{
-		scenario: fmt.Sprintf("d. file-store hot path: `tokctl token` built from HEAD (%s, Redis store linked) vs from %s (the commit before %s linked it), wall per call (%s)", head.short, old.short, linkedRedisCommit, plural(len(p.a), "pair")),
-		measured: "HEAD " + a.took.medP90(),
-		baseline: old.short + " " + b.took.medP90(),
-		ratio:    p.ratioText() + fmt.Sprintf("; CPU %s vs %s, %s per pair", ms(a.cpu.median()), ms(b.cpu.median()), times(medianF(cp.ratios()))),
+		scenario: fmt.Sprintf("d. file-store hot path: `tokctl token` built from HEAD (%s, Redis store linked) vs from %s (the commit before %s linked it), wall per call (%s)", head.short, old.short, linkedRedisCommit, measure.Plural(len(p.A), "pair")),
+		measured: "HEAD " + a.took.MedP90(),
+		baseline: old.short + " " + b.took.MedP90(),
+		ratio:    p.RatioText() + fmt.Sprintf("; CPU %s vs %s, %s per pair", measure.Ms(a.cpu.Median()), measure.Ms(b.cpu.Median()), measure.Times(measure.MedianF(cp.Ratios()))),
 	})
 	var md strings.Builder
 	fmt.Fprintf(&md, "### d. Linking the Redis client and the file-store hot path\n\n")
-	fmt.Fprintf(&md, "Both binaries built with `%s` from clean `git worktree`s of their commits; the same file-store home (a valid credential); %s, the order alternating; %s discarded.\n\n", releaseCommand, plural(len(p.a), "pair"), plural(f.n.oldWarm, "warm-up pair"))
+	fmt.Fprintf(&md, "Both binaries built with `%s` from clean `git worktree`s of their commits; the same file-store home (a valid credential); %s, the order alternating; %s discarded.\n\n", releaseCommand, measure.Plural(len(p.A), "pair"), measure.Plural(f.n.oldWarm, "warm-up pair"))
 	fmt.Fprintf(&md, "| build | redisstore/redisconn linked | size | wall median (p90) | CPU (user+sys) | minor faults | init work, all packages (GODEBUG=inittrace=1, median of %d runs) | init lines of redisstore/redisconn |\n|---|---|---|---|---|---|---|---|\n", f.n.initRuns)
 	for _, r := range []struct {
 		b *build
@@ -142,7 +143,7 @@ func (f *fleet) linked() error {
 			linked = "yes (" + strings.Join(r.b.redisPkgs, ", ") + ")"
 		}
 		fmt.Fprintf(&md, "| %s `%s` | %s | %.2f MiB (%d bytes) | %s | %s | %.0f | %s clock, %s, %d packages | %s |\n", r.b.label, r.b.short, linked,
-			float64(r.b.size)/(1<<20), r.b.size, r.s.took.medP90(), ms(r.s.cpu.median()), medianF(r.s.minflt), ms(r.i.total), fmtBytes(r.i.bytes), r.i.pkgs, r.i.redisText())
+			float64(r.b.size)/(1<<20), r.b.size, r.s.took.MedP90(), measure.Ms(r.s.cpu.Median()), measure.MedianF(r.s.minflt), measure.Ms(r.i.total), fmtBytes(r.i.bytes), r.i.pkgs, r.i.redisText())
 	}
 	parent := "?"
 	if out, err := f.git("rev-parse", "--short=7", linkedRedisCommit+"^"); err == nil {
@@ -152,7 +153,7 @@ func (f *fleet) linked() error {
 	if parent == old.short && old.short == "afc180a" {
 		fmt.Fprintf(&md, " The last commit before %s that touched the hot path is e190582 (\"build only the command being run\"); between it and afc180a landed 2d17896 (--version names the build), 621795c and afc180a (demo output, README) — `git diff --stat e190582 afc180a`: README.md, commands/demo.go, commands/testdata/script/demo.txtar, main.go, version.go, version_test.go. The demo and README changes do not touch `tokctl token`. 2d17896 does, slightly, and in the baseline's favour: at e190582 main.go called `moduleVersion`, which for an unstamped build (version \"dev\", as these benchmark builds are: no `-X main.version`) ran `debug.ReadBuildInfo` on every invocation; from 2d17896 on, `versionFor` reads the build info only for a command line that may print the version (--version, help, man), never for `tokctl token`. A goreleaser-stamped release returned early in both. So afc180a is the fair baseline; e190582 would have carried that extra work (about 0.1 ms per call by 2d17896's own estimate) and flattered HEAD.", linkedRedisCommit)
 	}
-	fmt.Fprintf(&md, "\n\nHEAD vs %s per pair: wall %s; CPU %s (p90 %s); size %+d bytes (%+.1f %%).\n", old.short, p.ratioText(), times(medianF(cp.ratios())), times(pctF(cp.ratios(), 90)), head.size-old.size, 100*float64(head.size-old.size)/float64(old.size))
+	fmt.Fprintf(&md, "\n\nHEAD vs %s per pair: wall %s; CPU %s (p90 %s); size %+d bytes (%+.1f %%).\n", old.short, p.RatioText(), measure.Times(measure.MedianF(cp.Ratios())), measure.Times(measure.PctF(cp.Ratios(), 90)), head.size-old.size, 100*float64(head.size-old.size)/float64(old.size))
 	o.sections = append(o.sections, md.String())
 	return nil
 }
@@ -170,20 +171,20 @@ var initLine = regexp.MustCompile(`^init (\S+) @[0-9.]+ ms, ([0-9.]+) ms clock, 
 func (f *fleet) initTrace(bin string, args []string) (initStats, error) {
 	var s initStats
 	env := append(append([]string{}, f.env...), "GODEBUG=inittrace=1")
-	var totals sample
+	var totals measure.Sample
 	var bytes []float64
 	for range f.n.initRuns {
 		r, err := f.runOne(bin, env, args...)
 		if err != nil {
 			return s, err
 		}
-		if r.code != 0 {
-			return s, fmt.Errorf("inittrace run of %s: exit %d: %s", bin, r.code, r.stderr)
+		if r.Code != 0 {
+			return s, fmt.Errorf("inittrace run of %s: exit %d: %s", bin, r.Code, r.Stderr)
 		}
 		var sum time.Duration
 		var b float64
 		s.pkgs, s.redis = 0, nil
-		for _, l := range strings.Split(r.stderr, "\n") {
+		for _, l := range strings.Split(r.Stderr, "\n") {
 			m := initLine.FindStringSubmatch(l)
 			if m == nil {
 				continue
@@ -200,7 +201,7 @@ func (f *fleet) initTrace(bin string, args []string) (initStats, error) {
 		totals = append(totals, sum)
 		bytes = append(bytes, b)
 	}
-	s.total, s.bytes = totals.median(), medianF(bytes)
+	s.total, s.bytes = totals.Median(), measure.MedianF(bytes)
 	return s, nil
 }
 

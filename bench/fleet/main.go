@@ -42,6 +42,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokctl/tokctl/bench/internal/measure"
 	"github.com/tokctl/tokctl/bench/torture/engine"
 	"github.com/tokctl/tokctl/config"
 	"github.com/tokctl/tokctl/creds"
@@ -122,7 +123,7 @@ func run() int {
 	if err := engine.Build(f.root, f.tokctl, *tags); err != nil {
 		return fail(err)
 	}
-	if _, err := settle(f.tokctl); err != nil {
+	if _, err := measure.Settle(f.tokctl); err != nil {
 		return fail(err)
 	}
 	pw := make([]byte, 16)

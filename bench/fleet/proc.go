@@ -2,26 +2,14 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/tokctl/tokctl/bench/internal/measure"
 )
-
-// result is what one child process did.
-type result struct {
-	host           string
-	code           int // -1: killed by a signal
-	stdout, stderr string
-	took           time.Duration // Start to the end of Wait (single runs)
-	cpu            time.Duration // user + system CPU time (single runs)
-	minflt         int64         // minor page faults (single runs)
-}
 
 // utsScript runs tokctl under its own hostname: "unshare -u sh -c SCRIPT HOSTNAME TOKCTL
 // ARGS…" names the new UTS namespace (exit 97 if that fails) and becomes tokctl, as
@@ -82,51 +70,39 @@ func (f *fleet) newGatedProc(host string, gate *os.File, bin string, args ...str
 }
 
 // wait waits for p and says how it ended.
-func (p *proc) wait() (result, error) {
-	err := p.cmd.Wait()
-	r := result{host: p.host, stdout: p.out.String(), stderr: p.errOut.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			r.code = -1
-		}
-	default:
+func (p *proc) wait() (measure.Result, error) {
+	code, err := measure.ExitCode(p.cmd.Wait())
+	r := measure.Result{Stdout: p.out.String(), Stderr: p.errOut.String()}
+	if err != nil {
 		return r, err
 	}
-	if ps := p.cmd.ProcessState; ps != nil {
-		r.cpu = ps.UserTime() + ps.SystemTime()
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			r.minflt = ru.Minflt
-		}
-	}
-	if r.code == 97 && p.host != "" {
-		return r, fmt.Errorf("could not set hostname %q in a UTS namespace: %s", p.host, strings.TrimSpace(r.stderr))
+	r.Code = code
+	r.RecordUsage(p.cmd.ProcessState)
+	if r.Code == 97 && p.host != "" {
+		return r, fmt.Errorf("could not set hostname %q in a UTS namespace: %s", p.host, strings.TrimSpace(r.Stderr))
 	}
 	return r, nil
 }
 
 // runOne runs bin once, without a hostname wrapper, timed from Start to the end of Wait.
-func (f *fleet) runOne(bin string, env []string, args ...string) (result, error) {
+func (f *fleet) runOne(bin string, env []string, args ...string) (measure.Result, error) {
 	p := f.newProc("", bin, args...)
 	if env != nil {
 		p.cmd.Env = env
 	}
 	start := time.Now()
 	if err := p.cmd.Start(); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	r, err := p.wait()
-	r.took = time.Since(start)
+	r.Took = time.Since(start)
 	return r, err
 }
 
 // gatedBurst starts every proc (made by newGatedProc with gateR as their standard input), then
 // opens the gate by closing gateW; wall runs from the gate's opening to the last reaped
 // process, spawn from the first Start to the gate's opening.
-func gatedBurst(procs []*proc, gateR, gateW *os.File) (wall, spawn time.Duration, res []result, err error) {
+func gatedBurst(procs []*proc, gateR, gateW *os.File) (wall, spawn time.Duration, res []measure.Result, err error) {
 	first := time.Now()
 	for i, p := range procs {
 		if err := p.cmd.Start(); err != nil {
@@ -142,7 +118,7 @@ func gatedBurst(procs []*proc, gateR, gateW *os.File) (wall, spawn time.Duration
 	start := time.Now()
 	gateW.Close() // every "read" returns at once: the burst starts
 	spawn = start.Sub(first)
-	res = make([]result, len(procs))
+	res = make([]measure.Result, len(procs))
 	var firstErr error
 	for i, p := range procs {
 		r, err := p.wait()
@@ -152,61 +128,4 @@ func gatedBurst(procs []*proc, gateR, gateW *os.File) (wall, spawn time.Duration
 		res[i] = r
 	}
 	return time.Since(start), spawn, res, firstErr
-}
-
-// tally is how a set of callers that should all succeed did.
-type tally struct {
-	failed   int // exit code not 0, or anything on stderr
-	wrong    int // succeeded but printed another token than want
-	distinct int // distinct tokens among the successful callers
-	firstErr string
-}
-
-func tallyTokens(res []result, want string) tally {
-	var t tally
-	seen := map[string]bool{}
-	for _, r := range res {
-		if r.code != 0 || r.stderr != "" {
-			t.failed++
-			if t.firstErr == "" {
-				t.firstErr = fmt.Sprintf("exit %d: %s", r.code, strings.TrimSpace(r.stderr))
-			}
-			continue
-		}
-		seen[r.stdout] = true
-		if want != "" && r.stdout != want+"\n" {
-			t.wrong++
-		}
-	}
-	t.distinct = len(seen)
-	return t
-}
-
-// settle flushes a binary to disk and drops it from the page cache, so that every binary is run
-// as read back from disk, whatever way it was written (bench/build.go does the same and says
-// why).
-func settle(path string) (int64, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return 0, err
-	}
-	if err := fh.Sync(); err != nil {
-		return 0, err
-	}
-	if err := unix.Fadvise(int(fh.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
-		return 0, fmt.Errorf("drop %s from the page cache: %w", path, err)
-	}
-	return st.Size(), nil
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
