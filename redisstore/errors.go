@@ -20,7 +20,16 @@ type AuthError struct {
 }
 
 func (e *AuthError) Error() string {
+	if e.Denied() {
+		return "redis store " + e.Location + " refused a command to tokctl's user: " + e.Err.Error()
+	}
 	return "redis store " + e.Location + " refused the login: " + e.Err.Error()
+}
+
+// Denied reports whether the login succeeded but the user lacks a permission (NOPERM).
+func (e *AuthError) Denied() bool {
+	var reply *redisconn.Error
+	return errors.As(e.Err, &reply) && reply.Code() == "NOPERM"
 }
 
 func (e *AuthError) Unwrap() error { return e.Err }
