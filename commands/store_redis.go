@@ -151,7 +151,7 @@ func storeHint(err error) (code int, hint string, ok bool) {
 	case errors.As(err, &unavail):
 		return ExitUnavailable, fmt.Sprintf("Redis at %s is unreachable: check it is running and reachable from this host (tokctl doctor); tokctl never refreshes without the fleet lock and never falls back to a local file", unavail.Location), true
 	case errors.As(err, &auth) && auth.Denied():
-		return ExitError, "the password was accepted, but the Redis ACL user may not run what tokctl needs: give it tokctl's keys (~tokctl:*), its channel (&tokctl:*) and the commands listed in the README (\"Share one credential across machines\")", true
+		return ExitError, "the password was accepted, but the Redis ACL user may not run what tokctl needs: give it tokctl's keys and channel (~tokctl:* and &tokctl:*, or the URL's ?prefix= instead of tokctl:) and the commands listed in the README (\"Share one credential across machines\")", true
 	case errors.As(err, &auth):
 		return ExitError, "set " + defaultRedisPasswordEnv + " (or the variable the profile names with --store-password-env), or give the profile a password file: tokctl profile set NAME --store-password-file FILE (mode 0600); with a Redis ACL user, check its rights on tokctl's keys", true
 	case errors.As(err, &tlsErr):
