@@ -54,12 +54,13 @@ func (s *Store) Lock(ctx context.Context, req creds.LockRequest) (creds.Held, er
 		return &held{s: s, lease: lease, confirmed: time.Now().Add(lease), unlocked: true}, nil
 	}
 	var (
-		sub     *subscription
-		holder  string // the holder's record last seen
-		seen    lockfile.Owner
-		known   bool
-		watched bool // req.Watch was called since the last try
+		sub    *subscription
+		holder string // the holder's record last seen
+		seen   lockfile.Owner
+		known  bool
+		waited bool // slept at least once
 	)
+	settled := func() bool { return req.Watch != nil && req.Watch() }
 	defer func() { sub.close() }()
 	for {
 		sent := time.Now()
@@ -100,7 +101,7 @@ func (s *Store) Lock(ctx context.Context, req creds.LockRequest) (creds.Held, er
 			sub = s.subscribe()
 			continue // a release between our SET and the SUBSCRIBE would otherwise go unheard
 		}
-		if !watched && req.Watch != nil && req.Watch() {
+		if !waited && settled() { // a sibling may have finished before we subscribed
 			return nil, lockfile.ErrNotNeeded
 		}
 		timer := time.NewTimer(wait/2 + rand.N(wait/2+1))
@@ -127,7 +128,7 @@ func (s *Store) Lock(ctx context.Context, req creds.LockRequest) (creds.Held, er
 		timer.Stop()
 		// Look at the credential before trying the lock again: a holder that saved and released
 		// woke every waiter at once, and each takes the new token without queueing for the lock.
-		if watched = req.Watch != nil; watched && req.Watch() {
+		if waited = true; settled() {
 			return nil, lockfile.ErrNotNeeded
 		}
 	}

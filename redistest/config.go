@@ -12,13 +12,7 @@ import (
 func (s *Server) serverConfig(port int) string {
 	o := s.opts
 	var c confWriter
-	c.line("bind", "127.0.0.1")
-	if o.TLS {
-		c.line("port", "0")
-		c.line("tls-port", strconv.Itoa(port))
-	} else {
-		c.line("port", strconv.Itoa(port))
-	}
+	c.listen(port, o.TLS)
 	c.common(s.dir)
 	c.line("save", "")
 	// A replica's full sync starts at once (Redis 7 waits 5 s for more replicas by default).
@@ -60,6 +54,17 @@ func (c *confWriter) line(directive string, args ...string) {
 		c.WriteString(quote(a))
 	}
 	c.WriteByte('\n')
+}
+
+// listen makes the process listen on 127.0.0.1:port, in TLS only when tls is set.
+func (c *confWriter) listen(port int, tls bool) {
+	c.line("bind", "127.0.0.1")
+	if tls {
+		c.line("port", "0")
+		c.line("tls-port", strconv.Itoa(port))
+	} else {
+		c.line("port", strconv.Itoa(port))
+	}
 }
 
 func (c *confWriter) raw(lines []string) {

@@ -108,13 +108,9 @@ func StartFailover(o FailoverOptions) (*Failover, error) {
 func (f *Failover) sentinelConfig(s *Server, port int, primary *Server) string {
 	o := f.opts
 	var c confWriter
-	c.line("bind", "127.0.0.1")
+	c.listen(port, o.TLS)
 	if o.TLS {
-		c.line("port", "0")
-		c.line("tls-port", strconv.Itoa(port))
 		c.tls(s.dir)
-	} else {
-		c.line("port", strconv.Itoa(port))
 	}
 	c.common(s.dir)
 	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
