@@ -30,6 +30,7 @@ const (
 // hydraStack is a running Hydra with everything around it.
 type hydraStack struct {
 	public  string // Hydra's public API behind the front door (no trailing slash)
+	direct  string // Hydra's public API itself, for a test that puts its own proxy in front
 	issuer  string // public + "/": Hydra's issuer identifier, exactly as discovery spells it
 	admin   string // Hydra's admin API
 	front   *frontDoor
@@ -47,6 +48,7 @@ func startStack(bin, work string) (*hydraStack, error) {
 	publicPort, adminPort := freePort(), freePort()
 	s.admin = "http://127.0.0.1:" + adminPort
 	hydraPublic := "http://127.0.0.1:" + publicPort
+	s.direct = hydraPublic
 
 	// The login app is addressed as "localhost" so that, in a browser, its pages are never
 	// taken for the client's 127.0.0.1 loopback redirect.

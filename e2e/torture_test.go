@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"io"
 	"math/rand/v2"
@@ -24,8 +25,8 @@ import (
 // Ory Hydra: bursts of tokctl processes built with the tokctl_torture hooks refresh one
 // credential, and in a share of the bursts callers are SIGKILLed before, during and after the
 // refresh request and during the save. Whether the family survived is Hydra's answer to admin
-// introspection of the stored refresh token; a proxy in front of the token endpoint counts
-// requests, successful rotations and refresh tokens presented twice.
+// introspection of the stored refresh token; a proxy in front of the token endpoint adds the
+// latency and counts requests, rotations and refresh tokens presented twice.
 //
 // Short by default (CI: 10 bursts of 8…30 callers, about a third with kills). The longer
 // run for bench/TORTURE.md:
@@ -41,7 +42,7 @@ func TestTorture(t *testing.T) {
 		}
 		bursts, maxN, killRate = n, 100, 0.1
 	}
-	counter := newRefreshCounter(t, stack.public)
+	counter := newRefreshCounter(t, stack.direct, tokenLatency)
 	clientID := stack.newClient(t)
 	dir := t.TempDir()
 	tokenURL := counter.srv.URL + "/oauth2/token"
@@ -112,23 +113,28 @@ func (p *hydraProvider) Counts() (engine.Counts, error) { return p.counter.count
 // Active asks Hydra's admin introspection.
 func (p *hydraProvider) Active(token string) (bool, error) { return stack.active(p.t, token), nil }
 
-// refreshCounter is a reverse proxy in front of Hydra's public API that watches refresh grants:
-// which refresh token (by hash) each presented, and which got new tokens.
+// refreshCounter is a reverse proxy in front of Hydra's public API that delays refresh grants
+// by a network's latency and watches them: which refresh token (by hash) each presented, and
+// which got new tokens. Its accounting is exact, as oauthtest's is: a request whose sender dies
+// during the latency is dropped before Hydra sees it; a request forwarded to Hydra is seen
+// through to Hydra's answer even when its sender dies meanwhile, so a rotation whose answer
+// nobody read still counts (the judge then finds the kill that lost it).
 type refreshCounter struct {
-	srv *httptest.Server
-	mu  sync.Mutex
-	c   engine.Counts
+	srv     *httptest.Server
+	latency time.Duration
+	mu      sync.Mutex
+	c       engine.Counts
 	// seen counts the requests per refresh token; rotated marks those Hydra answered 200.
 	seen    map[[32]byte]int
 	rotated map[[32]byte]bool
 }
 
-func newRefreshCounter(t *testing.T, target string) *refreshCounter {
-	u, err := url.Parse(target)
+func newRefreshCounter(t *testing.T, hydra string, latency time.Duration) *refreshCounter {
+	u, err := url.Parse(hydra)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := &refreshCounter{seen: map[[32]byte]int{}, rotated: map[[32]byte]bool{}}
+	rc := &refreshCounter{latency: latency, seen: map[[32]byte]int{}, rotated: map[[32]byte]bool{}}
 	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u); r.Out.Host = r.In.Host }}
 	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -141,8 +147,13 @@ func newRefreshCounter(t *testing.T, target string) *refreshCounter {
 		}
 		key := sha256.Sum256([]byte(rt))
 		rc.presented(key)
+		select {
+		case <-time.After(rc.latency):
+		case <-r.Context().Done():
+			return // the sender is gone: Hydra never sees the request
+		}
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		proxy.ServeHTTP(rec, r)
+		proxy.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
 		rc.answered(key, rec.code)
 	}))
 	t.Cleanup(rc.srv.Close)
