@@ -3,6 +3,7 @@ package main
 import (
 	"debug/elf"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,20 +14,23 @@ import (
 // contender is one program of the hot-path rotation and what each of its runs measured.
 type contender struct {
 	name, what, bin string
-	args            []string
+	args, env       []string // env: added to the child's environment
 	took, cpu       measure.Sample
 	minflt          []float64
-	last            measure.Result // this round's run
+	last            measure.Result   // this round's run
+	outs            []measure.Result // every run, warm-up included, for the correctness checks
 }
 
 // hotPath is scenario 1: "tokctl token" on a valid token, the same call of tokctl built as "go
-// install" builds it, and the floors (floor, clifloor, linkedfloor), each run once per round in
+// install" builds it, the floors (floor, clifloor, linkedfloor), and the kubectl credential
+// plugin's answer from tokctl and from kubelogin (when it was built), each run once per round in
 // a rotating order so that none always runs first, right after another warmed the page cache or
 // the CPU's frequency. A ratio is taken within each round (a "pair": the two runs were at most a
 // few milliseconds apart), then the median of those ratios is reported.
 func (b *bench) hotPath() (outcome, error) {
 	var o outcome
-	srv := oauthtest.NewServer(oauthtest.Options{})
+	// kubelogin's redirect URI is http://127.0.0.1:PORT, with an empty path.
+	srv := oauthtest.NewServer(oauthtest.Options{RedirectPaths: []string{""}})
 	defer srv.Close()
 	f, err := newFixture(b.root, "hot", b.bin, srv, "")
 	if err != nil {
@@ -37,22 +41,33 @@ func (b *bench) hotPath() (outcome, error) {
 		return o, err
 	}
 	tokArgs, floorArgs := f.tokctlArgs(), []string{f.credPath()}
+	kubeEnv := []string{"KUBERNETES_EXEC_INFO=" + execInfo}
 	tok := &contender{name: "`tokctl token`, release build", what: "`" + releaseCommand + "`", bin: b.bin.tokctl, args: tokArgs}
 	plain := &contender{name: "`tokctl token`, `go install` build", what: "`" + plainCommand + "` (default CGO setting" + linkage(b.bin.plain) + "; no -trimpath, -ldflags or -tags)", bin: b.bin.plain, args: tokArgs}
 	floor := &contender{name: "floor", what: "bench/floor: read the file, decode the JSON, print the token", bin: b.bin.floor, args: floorArgs}
 	cli := &contender{name: "clifloor", what: "floor + net/http and urfave/cli linked in, never run (bench/clifloor)", bin: b.bin.cli, args: floorArgs}
 	linked := &contender{name: "linkedfloor", what: "floor + all of tokctl linked in, never run (bench/linkedfloor)", bin: b.bin.linked, args: floorArgs}
-	all := []*contender{floor, cli, linked, tok, plain}
-	var outs []measure.Result
+	kube := &contender{name: "`tokctl kubectl`, release build", what: "the kubectl credential plugin: `tokctl token`'s work, an ExecCredential printed", bin: b.bin.tokctl, args: []string{"kubectl", "--home", f.home}, env: kubeEnv}
+	all := []*contender{floor, cli, linked, tok, plain, kube}
+	var peer *contender
+	var kl *kubelogin
+	if b.kubelogin != "" {
+		if kl, err = seedKubelogin(b.kubelogin, srv.URL(), "tokctl-test", filepath.Join(b.root, "kubelogin-cache")); err != nil {
+			return o, fmt.Errorf("hot path: %v", err)
+		}
+		srv.ResetStats()
+		peer = &contender{name: "`kubelogin get-token` " + kubeloginVersion, what: "`" + kubeloginCommand + "`: its token cache on disk (one file, a flock), an ExecCredential printed", bin: b.kubelogin, args: kl.args, env: kubeEnv}
+		all = append(all, peer)
+	}
 	for i := range b.n.hotWarm + b.n.hotPairs {
 		for k := range all {
 			r := all[(i+k)%len(all)]
-			res, err := runOne(r.bin, r.args...)
+			res, err := runOneEnv(r.env, r.bin, r.args...)
 			if err != nil {
 				return o, fmt.Errorf("hot path: %v", err)
 			}
 			r.last = res
-			outs = append(outs, res)
+			r.outs = append(r.outs, res)
 		}
 		if i < b.n.hotWarm {
 			continue
@@ -63,9 +78,19 @@ func (b *bench) hotPath() (outcome, error) {
 			r.minflt = append(r.minflt, float64(r.last.Minflt))
 		}
 	}
-	t := measure.TallyTokens(outs, c.AccessToken)
+	var printed []measure.Result
+	for _, r := range []*contender{floor, cli, linked, tok, plain} {
+		printed = append(printed, r.outs...)
+	}
+	t := measure.TallyTokens(printed, c.AccessToken)
 	o.checkInt("hot path: failed runs (tokctl and floor)", t.Failed, 0)
 	o.checkInt("hot path: runs printing another token than the stored one", t.Wrong, 0)
+	failed, wrong := tallyExecCredentials(kube.outs, c.AccessToken)
+	o.checkInt("hot path: `tokctl kubectl` runs that failed or printed no ExecCredential with the stored token", failed+wrong, 0)
+	if peer != nil {
+		failed, wrong := tallyExecCredentials(peer.outs, kl.idToken)
+		o.checkInt("hot path: `kubelogin get-token` runs that failed or printed no ExecCredential with its cached ID token", failed+wrong, 0)
+	}
 	o.checkInt("hot path: token-endpoint calls", srv.Stats().TokenRequests, 0)
 
 	vsFloor, vsCli := ratios(tok, floor), ratios(tok, cli)
@@ -84,6 +109,17 @@ func (b *bench) hotPath() (outcome, error) {
 		target:   "≤ 1.10× (issue 11)",
 		met:      met(measure.MedianF(vsCli) <= 1.1),
 	})
+	if peer != nil {
+		vsPeer := ratios(kube, peer)
+		o.rows = append(o.rows, row{
+			scenario: fmt.Sprintf("1c. kubectl credential plugin, valid token cached: `tokctl kubectl` vs `kubelogin get-token` %s, per call (%s)", kubeloginVersion, measure.Plural(len(kube.took), "pair")),
+			measured: kube.took.MedP90(),
+			baseline: peer.took.MedP90(),
+			ratio:    fmt.Sprintf("%s (median of per-pair ratios; p90 %s; ratio of medians %s)", measure.Times(measure.MedianF(vsPeer)), measure.Times(measure.PctF(vsPeer, 90)), measure.Times(ratioOfMedians(kube, peer))),
+			target:   "reported (issue 11)",
+			met:      "—",
+		})
+	}
 	o.notef("hot path, where the time goes: the floor linked with all of tokctl (bench/linkedfloor: same work, tokctl's dependency set) takes %s vs floor %s (%s per pair), before tokctl does anything; tokctl token vs that linked floor: %s per pair — the part tokctl's own code adds.",
 		measure.Ms(linked.took.Median()), measure.Ms(floor.took.Median()), measure.Times(measure.MedianF(ratios(linked, floor))), measure.Times(measure.MedianF(ratios(tok, linked))))
 	o.notef("hot path, the least any tokctl costs: the floor linked with net/http and urfave/cli only (bench/clifloor, both referenced, never run) takes %s vs floor %s (%s per pair) — the start-up price of the two libraries the design prescribes, before any of tokctl's own dependencies or code.",
@@ -96,25 +132,30 @@ func (b *bench) hotPath() (outcome, error) {
 	fmt.Fprintf(&md, "## Hot path, side by side\n\n")
 	fmt.Fprintf(&md, "One valid token on disk; every program below ran once per round, %s, in a rotating order; a ratio is taken within each round, then the median of those is shown (p90 in brackets).\n\n", measure.Plural(len(tok.took), "round"))
 	fmt.Fprintf(&md, "| program | what it is | size | wall median (p90) | vs floor | vs clifloor | CPU (user+sys) | minor faults |\n|---|---|---|---|---|---|---|---|\n")
-	for _, r := range []*contender{floor, cli, linked, tok, plain} {
+	for _, r := range all {
 		vf, vc := ratios(r, floor), ratios(r, cli)
 		fmt.Fprintf(&md, "| %s | %s | %s | %s | %s (%s) | %s (%s) | %s | %.0f |\n", r.name, r.what, b.bin.mib(r.bin), r.took.MedP90(),
 			measure.Times(measure.MedianF(vf)), measure.Times(measure.PctF(vf, 90)), measure.Times(measure.MedianF(vc)), measure.Times(measure.PctF(vc, 90)), measure.Ms(r.cpu.Median()), measure.MedianF(r.minflt))
 	}
 	pr := ratios(plain, tok)
 	fmt.Fprintf(&md, "\nThe `go install` build vs the release build: %s per pair (p90 %s), %s vs %s.\n", measure.Times(measure.MedianF(pr)), measure.Times(measure.PctF(pr, 90)), b.bin.mib(b.bin.plain), b.bin.mib(b.bin.tokctl))
-	fmt.Fprintf(&md, "\n%s\n", peersNote)
+	fmt.Fprintf(&md, "\n%s\n", b.peersNote(peer != nil))
 	o.sections = append(o.sections, md.String())
 	return o, nil
 }
 
-// peersNote says why kubelogin and oauth2l are not in the side-by-side table.
-const peersNote = `Peers: kubelogin (` + "`kubelogin get-token`" + `, github.com/int128/kubelogin) and oauth2l (` + "`oauth2l fetch --cache`" + `,
-github.com/google/oauth2l) were to run in this rotation, each built from the Go module proxy the way
-its releases are built and answering from its own on-disk cache. They are not: the Go module proxy
-this machine reaches refuses both modules (403 "This module version is not available" for
-github.com/int128/kubelogin@v1.36.1, github.com/google/oauth2l@v1.3.2 and both modules' version
-lists, 2026-12-05), and nothing else may be fetched here. See bench/README.md.`
+// peersNote says how the peers were put in the side-by-side table, or why they are not.
+func (b *bench) peersNote(kubelogin bool) string {
+	var s string
+	if kubelogin {
+		s = "Peer: kubelogin (" + kubeloginModule + " " + kubeloginVersion + ", a widely used kubectl credential plugin for OIDC clusters), fetched from the Go module proxy and built as its release workflow builds it. " +
+			"Its token cache was filled by its own login against the same oauthtest server (authorization code with PKCE, loopback redirect, this benchmark as the browser); each `get-token` then takes its flock on the cache, reads the cached ID token, checks its expiry and prints an ExecCredential, without the network — the job `tokctl kubectl` does, so row 1c compares the two. " +
+			"Both get the KUBERNETES_EXEC_INFO kubectl sends."
+	} else {
+		s = "Peer: kubelogin (" + kubeloginModule + " " + kubeloginVersion + ") is not in this run: " + b.kubeloginWhy + "."
+	}
+	return s + " oauth2l (`oauth2l fetch --cache`, github.com/google/oauth2l) is not in the table: the Go module proxy this machine reaches refuses that module (403 \"This module version is not available\" for v1.0.0 to v1.3.2 and for its version list, 2026-12-05), and nothing else may be fetched here."
+}
 
 // ratios returns a's wall time over b's, round by round.
 func ratios(a, b *contender) []float64 {

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokctl/tokctl/bench/internal/measure"
 	"github.com/tokctl/tokctl/bench/torture/engine"
 )
 
@@ -48,9 +49,14 @@ type bench struct {
 	bin  *binaries
 	root string
 	n    counts
+	// kubelogin is the peer's binary, "" when it was not built: kubeloginWhy says why.
+	kubelogin, kubeloginWhy string
 }
 
 func main() {
+	if os.Getenv(browserEnv) == "1" { // kubelogin's browser during seedKubelogin
+		os.Exit(openURL(os.Args[1:]))
+	}
 	os.Exit(run())
 }
 
@@ -95,6 +101,20 @@ func run() int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: -scenarios: %v\n", err)
 		return 2
+	}
+	switch {
+	case !want[1]:
+	case *quick:
+		b.kubeloginWhy = "not built in -quick runs"
+	default:
+		fmt.Fprintf(os.Stderr, "bench: building the peer %s@%s from the Go module proxy\n", kubeloginModule, kubeloginVersion)
+		if b.kubelogin, err = buildKubelogin(filepath.Join(scratch, "bin")); err != nil {
+			b.kubeloginWhy = err.Error()
+			fmt.Fprintf(os.Stderr, "bench: %v (the hot path runs without it)\n", err)
+		} else if bin.size[b.kubelogin], err = measure.Settle(b.kubelogin); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			return 1
+		}
 	}
 	scenarios := []struct {
 		name string

@@ -34,7 +34,13 @@ func command(bin string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffe
 
 // runOne runs bin once and times it from Start to the end of Wait.
 func runOne(bin string, args ...string) (measure.Result, error) {
+	return runOneEnv(nil, bin, args...)
+}
+
+// runOneEnv is runOne with env added to the child's environment.
+func runOneEnv(env []string, bin string, args ...string) (measure.Result, error) {
 	cmd, out, errb := command(bin, args...)
+	cmd.Env = append(cmd.Env, env...)
 	start := time.Now()
 	err := cmd.Run()
 	took := time.Since(start)
