@@ -4,10 +4,11 @@
 //	go run ./bench [-quick] [-out bench/RESULTS.md]
 //
 // It builds tokctl and bench/floor (a minimal Go program that prints the access_token field of
-// a credential file) with the release flags, then runs five scenarios against the in-process
-// strict authorization server oauthtest: the hot path, a hot burst of 100 processes, a burst of
-// 200 callers on an expired token, the lock handoff after the holder is SIGKILLed, and 50
-// callers on a revoked refresh token. Every timed side is measured paired and interleaved with
+// a credential file) with the release flags, and the peer kubelogin from the Go module proxy
+// (peers.go; not with -quick), then runs six scenarios against the in-process strict
+// authorization server oauthtest: the hot path (beside kubelogin), a hot burst of 100
+// processes, a burst of 200 callers on an expired token, the lock handoff after the holder is
+// SIGKILLed, 50 callers on a revoked refresh token, and the hot path on the keychain store. Every timed side is measured paired and interleaved with
 // its baseline (ABAB…), because the machine is noisy. Results go to stdout and, as Markdown,
 // to -out.
 //
