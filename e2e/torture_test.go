@@ -120,10 +120,9 @@ func (p *hydraProvider) Active(token string) (bool, error) { return stack.active
 // through to Hydra's answer even when its sender dies meanwhile, so a rotation whose answer
 // nobody read still counts (the judge then finds the kill that lost it).
 type refreshCounter struct {
-	srv     *httptest.Server
-	latency time.Duration
-	mu      sync.Mutex
-	c       engine.Counts
+	srv *httptest.Server
+	mu  sync.Mutex
+	c   engine.Counts
 	// seen counts the requests per refresh token; rotated marks those Hydra answered 200.
 	seen    map[[32]byte]int
 	rotated map[[32]byte]bool
@@ -134,7 +133,7 @@ func newRefreshCounter(t *testing.T, hydra string, latency time.Duration) *refre
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := &refreshCounter{latency: latency, seen: map[[32]byte]int{}, rotated: map[[32]byte]bool{}}
+	rc := &refreshCounter{seen: map[[32]byte]int{}, rotated: map[[32]byte]bool{}}
 	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u); r.Out.Host = r.In.Host }}
 	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -148,7 +147,7 @@ func newRefreshCounter(t *testing.T, hydra string, latency time.Duration) *refre
 		key := sha256.Sum256([]byte(rt))
 		rc.presented(key)
 		select {
-		case <-time.After(rc.latency):
+		case <-time.After(latency):
 		case <-r.Context().Done():
 			return // the sender is gone: Hydra never sees the request
 		}
