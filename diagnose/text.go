@@ -74,7 +74,7 @@ func textEntry(line []byte, out Outcome, code, format, where string) Entry {
 
 // classifyText decides what a line says about a refresh, if anything.
 func classifyText(line []byte) (out Outcome, code string, ok bool) {
-	low := bytes.ToLower(line)
+	low := lowerASCII(line)
 	for _, w := range reuseWords {
 		if bytes.Contains(low, w) {
 			return Reuse, string(w), true
@@ -103,6 +103,20 @@ func classifyText(line []byte) (out Outcome, code string, ok bool) {
 		return Failure, "HTTP " + status, true
 	}
 	return 0, "", false
+}
+
+// lowerASCII lowers A–Z only, so every byte keeps its offset: an index found in the result is an
+// index into line. bytes.ToLower would not do: it turns each invalid UTF-8 byte into a 3-byte
+// U+FFFD and changes the length of some letters (İ, K).
+func lowerASCII(line []byte) []byte {
+	low := make([]byte, len(line))
+	for i, c := range line {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	return low
 }
 
 func containsAny(b []byte, words [][]byte) bool {
