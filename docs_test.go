@@ -133,14 +133,16 @@ func outsidePaths(root, rel, line string) []string {
 			}
 		}
 	}
-	if parent := filepath.Dir(root); parent != filepath.Dir(parent) { // not when the checkout is at /x
+	// Absolute paths into the checkout's neighbours ("PARENT/shared/…"), not when the checkout is at
+	// /x or in the temporary directory: there, "/tmp/diag.test" in a recipe is a scratch file the
+	// recipe makes, and whether it exists says only what ran on this machine before.
+	if parent := filepath.Dir(root); parent != filepath.Dir(parent) && parent != filepath.Clean(os.TempDir()) {
 		prefix := filepath.ToSlash(parent) + "/"
 		for i := strings.Index(line, prefix); i >= 0; {
 			rest := line[i+len(prefix):]
 			name := rest[:strings.IndexFunc(rest+" ", func(r rune) bool { return strings.ContainsRune(" \t\"'`)]>,;:", r) })]
 			first, _, _ := strings.Cut(name, "/")
-			// Only a sibling that exists: with the checkout in /tmp, "/tmp/x.test" in a recipe
-			// is a scratch file, not a reference to a neighbour.
+			// Only a sibling that exists: a path the text makes up is not a reference.
 			if name != "" && first != filepath.Base(root) && exists(filepath.Join(parent, first)) {
 				out = append(out, prefix+name)
 			}
